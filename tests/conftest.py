@@ -1,0 +1,42 @@
+"""Shared fixtures: one real trailpost server per test session, and fresh ones on demand."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.server import ServerProcess
+
+FAST_LIFECYCLE = ["--lifecycle-seconds", "0.3"]
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """The shared server (fast lifecycle: 0.3 s per order or task step)."""
+    proc = ServerProcess(tmp_path_factory.mktemp("shared") / "data", args=FAST_LIFECYCLE).start()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def make_server(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
+    """Start a dedicated server (its own data dir) for tests that restart or reconfigure it."""
+    started: list[ServerProcess] = []
+
+    def make(*args: str, env: dict[str, str] | None = None, data_dir: Path | None = None) -> ServerProcess:
+        proc = ServerProcess(data_dir or tmp_path / f"data{len(started)}", args=list(args), env=env or {})
+        started.append(proc)
+        return proc.start()
+
+    yield make
+    for proc in started:
+        proc.stop()
+
+
+@pytest.fixture
+def outposts(server: ServerProcess) -> Any:
+    """A boto3 Outposts client (root of the default account, us-east-1)."""
+    return server.client("outposts")

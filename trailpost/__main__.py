@@ -1,0 +1,5 @@
+"""``python -m trailpost`` runs the command line."""
+
+from trailpost.cli import main
+
+main()

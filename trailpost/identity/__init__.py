@@ -1,0 +1,1 @@
+"""Who is calling: accounts, access keys, SigV4 verification (later IAM users, roles, policies)."""

@@ -1,0 +1,170 @@
+"""Server-side validation of every model constraint, reported in AWS's wording.
+
+botocore checks only required members, types and minimums on the client, so the server must
+enforce the rest: maximum lengths and values, patterns and enums. Violations are gathered in one
+pass and reported as AWS's Coral services word them::
+
+    2 validation errors detected: Value 'x' at 'name' failed to satisfy constraint: Member must
+    have length less than or equal to 1; Value null at 'siteId' failed to satisfy constraint:
+    Member must not be null
+
+Member paths are lowerCamelCase (``operatingAddress.city``, ``lineItems.1.member.quantity``) and
+values of ``sensitive`` shapes are never echoed. Type mismatches raise ``SerializationException``
+(the body could not be read as the model's types), as AWS's JSON protocols do.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from botocore.model import Shape
+
+from trailpost.protocol.errors import SerializationException, ValidationException
+
+MAX_REPORTED = 10
+
+
+@lru_cache(maxsize=4096)
+def _regex(pattern: str) -> re.Pattern[str]:
+    # Smithy patterns are ECMA-262 searches; Python's ``$`` also matches before a final newline.
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + r"\Z"
+    return re.compile(pattern)
+
+
+def _camel(name: str) -> str:
+    return name[:1].lower() + name[1:]
+
+
+def _show(value: Any, sensitive: bool) -> str:
+    if sensitive:
+        return "Value"
+    if value is None:
+        return "Value null"
+    if isinstance(value, bool):
+        return f"Value '{str(value).lower()}'"
+    if isinstance(value, (list, dict)):
+        return f"Value '{_render(value)}'"
+    return f"Value '{value}'"
+
+
+def _render(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_render(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}={_render(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def add(self, value: Any, path: str, constraint: str, sensitive: bool) -> None:
+        self.messages.append(f"{_show(value, sensitive)} at '{path}' failed to satisfy constraint: {constraint}")
+
+
+def _type_error(path: str, expected: str, value: Any) -> SerializationException:
+    return SerializationException(
+        f"Unexpected value type for '{path}': expected {expected}, got {type(value).__name__}"
+    )
+
+
+def _check_length(shape: Shape, value: Any, size: int, path: str, out: _Collector, sens: bool) -> None:
+    meta = shape.metadata
+    if "min" in meta and size < meta["min"]:
+        out.add(value, path, f"Member must have length greater than or equal to {meta['min']}", sens)
+    if "max" in meta and size > meta["max"]:
+        out.add(value, path, f"Member must have length less than or equal to {meta['max']}", sens)
+
+
+def _walk(shape: Shape, value: Any, path: str, out: _Collector, sensitive: bool) -> None:
+    sens = sensitive or bool(shape.metadata.get("sensitive"))
+    kind = shape.type_name
+    meta = shape.metadata
+    if kind == "structure":
+        if not isinstance(value, dict):
+            raise _type_error(path, "object", value)
+        for required in meta.get("required", ()):
+            if value.get(required) is None:
+                out.add(None, _join(path, _camel(required)), "Member must not be null", False)
+        for name, member in shape.members.items():
+            if name in value and value[name] is not None:
+                _walk(member, value[name], _join(path, _camel(name)), out, sens)
+    elif kind == "list":
+        if not isinstance(value, list):
+            raise _type_error(path, "array", value)
+        _check_length(shape, value, len(value), path, out, sens)
+        for index, item in enumerate(value, start=1):
+            if item is None:
+                continue
+            _walk(shape.member, item, f"{path}.{index}.member", out, sens)
+    elif kind == "map":
+        if not isinstance(value, dict):
+            raise _type_error(path, "object", value)
+        _check_length(shape, value, len(value), path, out, sens)
+        keys, values = _Collector(), _Collector()
+        for key, item in value.items():
+            _walk(shape.key, key, path, keys, sens)
+            if item is not None:
+                _walk(shape.value, item, path, values, sens)
+        for label, sub in (("Map keys", keys), ("Map value", values)):
+            if sub.messages:
+                constraints = sorted({m.split("failed to satisfy constraint: ", 1)[1] for m in sub.messages})
+                out.add(value, path, f"{label} must satisfy constraint: [{', '.join(constraints)}]", sens)
+    elif kind == "string":
+        if not isinstance(value, str):
+            raise _type_error(path, "string", value)
+        _check_length(shape, value, len(value), path, out, sens)
+        if "pattern" in meta and not _regex(meta["pattern"]).search(value):
+            out.add(value, path, f"Member must satisfy regular expression pattern: {meta['pattern']}", sens)
+        if shape.enum and value not in shape.enum:
+            out.add(value, path, f"Member must satisfy enum value set: [{', '.join(shape.enum)}]", sens)
+    elif kind in ("integer", "long"):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _type_error(path, "integer", value)
+        _check_range(meta, value, path, out, sens)
+    elif kind in ("float", "double"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _type_error(path, "number", value)
+        _check_range(meta, value, path, out, sens)
+    elif kind == "boolean":
+        if not isinstance(value, bool):
+            raise _type_error(path, "boolean", value)
+    elif kind == "timestamp" and not isinstance(value, datetime):
+        raise _type_error(path, "timestamp", value)
+    elif kind == "blob" and not isinstance(value, (bytes, bytearray)):
+        raise _type_error(path, "blob", value)
+
+
+def _check_range(meta: dict[str, Any], value: float, path: str, out: _Collector, sens: bool) -> None:
+    if "min" in meta and value < meta["min"]:
+        out.add(value, path, f"Member must have value greater than or equal to {meta['min']}", sens)
+    if "max" in meta and value > meta["max"]:
+        out.add(value, path, f"Member must have value less than or equal to {meta['max']}", sens)
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def validation_messages(shape: Shape | None, params: dict[str, Any]) -> list[str]:
+    """Every constraint ``params`` (wire member names) violates, in AWS's wording."""
+    if shape is None:
+        return []
+    out = _Collector()
+    _walk(shape, params, "", out, False)
+    return out.messages
+
+
+def validate_input(shape: Shape | None, params: dict[str, Any]) -> None:
+    """Raise ``ValidationException`` naming each violated constraint, or return."""
+    messages = validation_messages(shape, params)
+    if messages:
+        count = len(messages)
+        noun = "error" if count == 1 else "errors"
+        shown = "; ".join(messages[:MAX_REPORTED])
+        raise ValidationException(f"{count} validation {noun} detected: {shown}")

@@ -1,0 +1,1 @@
+"""The services trailpost serves; ``registry.build_services`` lists them."""

@@ -1,0 +1,1 @@
+"""Persistence behind small interfaces: the state store for resources (SQLite by default)."""

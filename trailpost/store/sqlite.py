@@ -1,0 +1,113 @@
+"""The embedded state store: one SQLite database in WAL mode inside the data directory.
+
+One connection is shared by the process and guarded by a re-entrant lock; transactions are
+``BEGIN IMMEDIATE`` so a writer never deadlocks on lock upgrade. ``synchronous=FULL`` makes every
+commit durable across power loss, as the contract in ``base`` requires.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from trailpost.store.base import Entry
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS state (
+    seq   INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind  TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    key   TEXT NOT NULL,
+    doc   BLOB NOT NULL,
+    UNIQUE (kind, scope, key)
+);
+CREATE INDEX IF NOT EXISTS state_by_key ON state (kind, key);
+"""
+
+
+class SqliteStateStore:
+    """``StateStore`` on SQLite; safe to share between threads of one process."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.execute("PRAGMA busy_timeout=5000")
+        self._conn.executescript(SCHEMA)
+        self._lock = threading.RLock()
+        self._depth = 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._depth = 0
+                self._conn.execute("ROLLBACK")
+                raise
+            self._depth = 0
+            self._conn.execute("COMMIT")
+
+    def get(self, kind: str, scope: str, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT doc FROM state WHERE kind=? AND scope=? AND key=?", (kind, scope, key)
+            ).fetchone()
+        return orjson.loads(row[0]) if row else None
+
+    def put(self, kind: str, scope: str, key: str, doc: dict[str, Any]) -> None:
+        data = orjson.dumps(doc)
+        with self._lock:
+            self._conn.execute(
+                "INSERT INTO state (kind, scope, key, doc) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (kind, scope, key) DO UPDATE SET doc=excluded.doc",
+                (kind, scope, key, data),
+            )
+
+    def delete(self, kind: str, scope: str, key: str) -> bool:
+        with self._lock:
+            cursor = self._conn.execute("DELETE FROM state WHERE kind=? AND scope=? AND key=?", (kind, scope, key))
+        return cursor.rowcount > 0
+
+    def list(self, kind: str, scope: str, *, after_seq: int = 0, limit: int | None = None) -> list[Entry]:
+        sql = "SELECT seq, key, doc FROM state WHERE kind=? AND scope=? AND seq>? ORDER BY seq"
+        args: tuple[Any, ...] = (kind, scope, after_seq)
+        if limit is not None:
+            sql += " LIMIT ?"
+            args += (limit,)
+        with self._lock:
+            rows = self._conn.execute(sql, args).fetchall()
+        return [Entry(kind, scope, key, seq, orjson.loads(doc)) for seq, key, doc in rows]
+
+    def find(self, kind: str, key: str) -> Entry | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT seq, scope, doc FROM state WHERE kind=? AND key=? ORDER BY seq LIMIT 1", (kind, key)
+            ).fetchone()
+        return Entry(kind, row[1], key, row[0], orjson.loads(row[2])) if row else None
+
+    def scopes(self, kind: str) -> list[str]:
+        with self._lock:
+            rows = self._conn.execute("SELECT DISTINCT scope FROM state WHERE kind=? ORDER BY scope", (kind,))
+            return [r[0] for r in rows.fetchall()]
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
