@@ -3,8 +3,9 @@
 Results arrive with the model's member names (see ``naming.to_wire``). Timestamps (datetimes or
 epoch seconds) are written as AWS's Java services write them (``1.486505154426E9``), blobs as
 base64. Errors carry the code where botocore looks for it: the ``x-amzn-ErrorType`` header for
-rest-json, ``__type`` in the body for json (botocore ignores the header there); both are sent, which is harmless. The HTTP status of a
-modeled error comes from the model's ``error.httpStatusCode``.
+rest-json, ``__type`` in the body for json (botocore ignores the header there); both are sent,
+which is harmless. The HTTP status of a modeled error comes from the model's
+``error.httpStatusCode``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,4 @@
+"""Installed hardware and its capacity.
+
+ListAssets, ListAssetInstances, GetOutpostInstanceTypes, GetOutpostSupportedInstanceTypes.
+"""

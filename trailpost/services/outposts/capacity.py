@@ -1,0 +1,5 @@
+"""Capacity tasks.
+
+StartCapacityTask, GetCapacityTask, ListCapacityTasks, CancelCapacityTask,
+ListBlockingInstancesForCapacityTask.
+"""

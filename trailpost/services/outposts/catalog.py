@@ -1,0 +1,1 @@
+"""The seeded catalog (data/catalog.json): GetCatalogItem, ListCatalogItems, ListOrderableInstanceTypes."""

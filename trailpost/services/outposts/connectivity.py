@@ -1,0 +1,1 @@
+"""Service links: StartConnection, GetConnection, CreatePrivateConnectivityConfig, GetPrivateConnectivityConfig."""

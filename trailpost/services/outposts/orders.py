@@ -1,0 +1,1 @@
+"""Orders: CreateOrder, GetOrder, ListOrders, CancelOrder, and what a completed order installs."""

@@ -1,0 +1,1 @@
+"""Quotes: CreateQuote, GetQuote, ListQuotes, UpdateQuote, DeleteQuote."""

@@ -1,0 +1,1 @@
+"""Simulated EC2 instances on an outpost's assets (the `trailpost sim` commands)."""
