@@ -3,14 +3,31 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class SessionContext:
+    """What temporary credentials carry: who issued them, when, and how.
+
+    ``issuer`` is CloudTrail's ``sessionIssuer`` object (``type``, ``principalId``, ``arn``,
+    ``accountId``, ``userName``); ``creation_date`` is ``YYYY-MM-DDTHH:MM:SSZ``.
+    """
+
+    creation_date: str
+    issuer: dict[str, Any] | None = None
+    mfa_authenticated: bool = False
+    source_identity: str | None = None
+    web_identity: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
     """A caller as authentication established it.
 
-    ``identity_type`` follows CloudTrail's ``userIdentity.type`` (``Root``, ``IAMUser``...);
-    ``arn`` is the caller's ARN and ``principal_id`` its unique id (the account id for root).
+    ``identity_type`` follows CloudTrail's ``userIdentity.type`` (``Root``, ``IAMUser``,
+    ``AssumedRole``, ``FederatedUser``); ``arn`` is the caller's ARN and ``principal_id`` its
+    unique id (the account id for root, ``AIDA…`` for users, ``AROA…:session`` for role sessions).
     """
 
     account_id: str
@@ -19,6 +36,7 @@ class Principal:
     principal_id: str
     access_key_id: str
     user_name: str | None = None
+    session: SessionContext | None = None
 
     @property
     def is_root(self) -> bool:

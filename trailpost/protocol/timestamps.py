@@ -57,3 +57,8 @@ def epoch_fragment(value: datetime) -> orjson.Fragment:
 def iso8601(value: datetime) -> str:
     """``YYYY-MM-DDTHH:MM:SSZ``, the form CloudTrail records use."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso8601_epoch(seconds: float) -> str:
+    """Epoch seconds as ``YYYY-MM-DDTHH:MM:SSZ``."""
+    return iso8601(datetime.fromtimestamp(seconds, tz=timezone.utc))

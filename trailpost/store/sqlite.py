@@ -1,7 +1,8 @@
 """The embedded state store: one SQLite database in WAL mode inside the data directory.
 
 One connection is shared by the process and guarded by a re-entrant lock; transactions are
-``BEGIN IMMEDIATE`` so a writer never deadlocks on lock upgrade. ``synchronous=FULL`` makes every
+``BEGIN IMMEDIATE`` so a writer never deadlocks on lock upgrade, and a ``transaction()`` opened
+inside another (or inside a group-commit batch, see ``commit``) is a savepoint. ``synchronous=FULL`` makes every
 commit durable across power loss, as the contract in ``base`` requires.
 """
 
@@ -46,24 +47,57 @@ class SqliteStateStore:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        """Atomic block: a transaction of its own, or a savepoint inside an open one."""
         with self._lock:
-            if self._depth:
+            if self._conn.in_transaction:
                 self._depth += 1
+                name = f"sp{self._depth}"
+                self._conn.execute(f"SAVEPOINT {name}")
                 try:
                     yield
+                except BaseException:
+                    # Some errors (SQLITE_FULL, IOERR) make SQLite roll back the whole
+                    # transaction itself; then there is no savepoint left to return to.
+                    if self._conn.in_transaction:
+                        self._conn.execute(f"ROLLBACK TO {name}")
+                        self._conn.execute(f"RELEASE {name}")
+                    raise
                 finally:
                     self._depth -= 1
+                self._conn.execute(f"RELEASE {name}")
                 return
             self._conn.execute("BEGIN IMMEDIATE")
-            self._depth = 1
             try:
                 yield
             except BaseException:
-                self._depth = 0
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 raise
-            self._depth = 0
             self._conn.execute("COMMIT")
+
+    # -- explicit batch control, for group commit (``trailpost.store.commit``) ----------------
+
+    def begin(self) -> None:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        with self._lock:
+            self._conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        with self._lock:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._conn.in_transaction
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The shared connection, for stores that live in the same database (events)."""
+        return self._conn
 
     def get(self, kind: str, scope: str, key: str) -> dict[str, Any] | None:
         with self._lock:

@@ -1,0 +1,137 @@
+"""Group commit on the real SQLite store: concurrent work shares commits, and nothing is lost."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from trailpost.store.commit import CommitFailed, GroupCommit
+from trailpost.store.events import SqliteEventStore
+from trailpost.store.sqlite import SqliteStateStore
+
+
+def _record(n: int) -> dict:
+    return {
+        "eventID": f"00000000-0000-0000-0000-{n:012d}",
+        "eventTime": "2026-11-24T02:00:00Z",
+        "eventName": "CreateSite",
+        "eventSource": "outposts.amazonaws.com",
+        "awsRegion": "us-east-1",
+        "recipientAccountId": "123456789012",
+        "userIdentity": {"type": "Root", "accountId": "123456789012", "accessKeyId": "AKIAEXAMPLE"},
+        "readOnly": False,
+    }
+
+
+def _open(path: Path) -> tuple[SqliteStateStore, SqliteEventStore]:
+    state = SqliteStateStore(path)
+    return state, SqliteEventStore(state.connection, state._lock)
+
+
+def test_concurrent_work_shares_commits_and_is_durable(tmp_path: Path) -> None:
+    state, events = _open(tmp_path / "db")
+    group = GroupCommit(state)
+
+    async def one(n: int) -> int:
+        def work() -> int:
+            state.put("test.doc", "s", str(n), {"n": n})
+            events.append(_record(n))
+            return n
+
+        return await group.run(work)
+
+    async def main() -> list[int]:
+        return await asyncio.gather(*(one(n) for n in range(200)))
+
+    assert asyncio.run(main()) == list(range(200))
+    assert group.batched == 200
+    assert group.commits < 200  # concurrent calls really were grouped
+    group.close()
+    state.close()
+
+    reopened, reopened_events = _open(tmp_path / "db")
+    assert len(reopened.list("test.doc", "s")) == 200
+    assert reopened_events.count() == 200
+    reopened.close()
+
+
+def test_failing_work_is_rolled_back_and_others_commit(tmp_path: Path) -> None:
+    state, events = _open(tmp_path / "db")
+    group = GroupCommit(state)
+
+    async def ok(n: int) -> None:
+        await group.run(lambda: (state.put("test.doc", "s", str(n), {}), events.append(_record(n))))
+
+    async def bad() -> None:
+        def work() -> None:
+            state.put("test.doc", "s", "bad", {})
+            raise RuntimeError("handler failed")
+
+        await group.run(work)
+
+    async def main() -> list:
+        return await asyncio.gather(ok(1), bad(), ok(2), return_exceptions=True)
+
+    results = asyncio.run(main())
+    assert results[0] is None and results[2] is None
+    assert isinstance(results[1], RuntimeError)
+    assert state.get("test.doc", "s", "bad") is None
+    assert {e.key for e in state.list("test.doc", "s")} == {"1", "2"}
+    group.close()
+    state.close()
+
+
+def test_unwritable_event_store_fails_the_call_and_keeps_no_state(tmp_path: Path) -> None:
+    """Fail-closed: when the event cannot be stored, the work fails and its state change is undone."""
+    state, events = _open(tmp_path / "db")
+    group = GroupCommit(state)
+    pages = state.connection.execute("PRAGMA page_count").fetchone()[0]
+    state.connection.execute(f"PRAGMA max_page_count={pages}")  # the database file cannot grow
+
+    async def call() -> None:
+        def work() -> None:
+            state.put("test.doc", "s", "x", {"payload": "y" * 20000})
+            events.append({**_record(1), "padding": "z" * 50000})
+
+        await group.run(work)
+
+    with pytest.raises(sqlite3.OperationalError, match="full"):
+        asyncio.run(call())
+    assert state.get("test.doc", "s", "x") is None
+    assert events.count() == 0
+    group.close()
+    state.close()
+
+
+def test_abandoned_batch_fails_every_request_in_it(tmp_path: Path) -> None:
+    """When SQLite gives up the batch transaction, no request of that batch is acknowledged."""
+    state, _events = _open(tmp_path / "db")
+    group = GroupCommit(state)
+    pages = state.connection.execute("PRAGMA page_count").fetchone()[0]
+    state.connection.execute(f"PRAGMA max_page_count={pages + 2}")
+
+    async def small() -> None:
+        await group.run(lambda: state.put("test.doc", "s", "small", {"n": 1}))
+
+    async def huge() -> None:
+        await group.run(lambda: state.put("test.doc", "s", "huge", {"blob": "x" * 200_000}))
+
+    async def main() -> list:
+        return await asyncio.gather(small(), huge(), return_exceptions=True)
+
+    first, second = asyncio.run(main())
+    assert isinstance(first, CommitFailed)
+    assert isinstance(second, sqlite3.OperationalError)
+    assert state.get("test.doc", "s", "small") is None
+
+    async def after() -> None:  # the next batch works again
+        state.connection.execute("PRAGMA max_page_count=1073741823")
+        await group.run(lambda: state.put("test.doc", "s", "later", {}))
+
+    asyncio.run(after())
+    assert state.get("test.doc", "s", "later") == {}
+    group.close()
+    state.close()

@@ -1,0 +1,129 @@
+"""Group commit: the work of concurrent requests shares one transaction and one durable commit.
+
+A request's work (its state changes and its CloudTrail event) runs synchronously on the event
+loop inside the currently open batch transaction, under its own savepoint; the request then
+waits until the batch is committed. The commit (an fsync) runs in a worker thread; requests that
+arrive meanwhile wait for the next batch, so the batch size grows with the load by itself.
+
+Failure rules (fail-closed):
+* work that raises is rolled back to its savepoint and its exception propagates; the batch goes on;
+* if the engine itself abandons the transaction (SQLite rolls back on a full disk or an I/O
+  error), every request of the batch fails with ``CommitFailed``: none of them is acknowledged;
+* if the commit fails, the batch is rolled back and every request in it fails.
+Nothing is acknowledged that is not durable, and no state change survives without its event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
+
+T = TypeVar("T")
+
+
+class Transactional(Protocol):
+    """What group commit needs of a database: explicit batch control and savepoints."""
+
+    @property
+    def in_transaction(self) -> bool: ...
+
+    def begin(self) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+    def transaction(self) -> AbstractContextManager[None]: ...
+
+
+class CommitFailed(Exception):
+    """The batch this work belonged to could not be committed; its effects were rolled back."""
+
+
+@dataclass
+class _Batch:
+    waiters: list[asyncio.Future[None]] = field(default_factory=list)
+    failed: CommitFailed | None = None
+
+    def fail(self, error: CommitFailed) -> None:
+        self.failed = error
+        for waiter in self.waiters:
+            if not waiter.done():
+                waiter.set_exception(error)
+
+
+class GroupCommit:
+    """Runs work items in shared transactions and resolves them when their batch is durable."""
+
+    def __init__(self, database: Transactional) -> None:
+        self.database = database
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trailpost-commit")
+        self._batch: _Batch | None = None
+        self._committing: asyncio.Future[None] | None = None
+        self.commits = 0
+        self.batched = 0
+
+    async def run(self, work: Callable[[], T]) -> T:
+        """Run ``work`` in the open batch and return its result once the batch is committed.
+
+        ``work`` must not await. It runs under a savepoint: if it raises, its own effects are
+        rolled back, the batch goes on without it, and the exception propagates at once.
+        """
+        while self._committing is not None:
+            await asyncio.shield(self._committing)
+        loop = asyncio.get_running_loop()
+        if self._batch is None:
+            self.database.begin()
+            self._batch = _Batch()
+            loop.call_soon(self._flush, self._batch)
+        batch = self._batch
+        try:
+            with self.database.transaction():
+                result = work()
+        except BaseException as exc:
+            if not self.database.in_transaction:
+                self._batch = None
+                batch.fail(CommitFailed(f"the database abandoned the batch transaction: {exc}"))
+            raise
+        done: asyncio.Future[None] = loop.create_future()
+        batch.waiters.append(done)
+        await done
+        return result
+
+    def _flush(self, batch: _Batch) -> None:
+        if batch.failed is not None or batch is not self._batch:
+            return  # already failed and replaced; nothing of it is left to commit
+        self._batch = None
+        loop = asyncio.get_running_loop()
+        committing: asyncio.Future[None] = loop.create_future()
+        self._committing = committing
+
+        def finished(task: asyncio.Future[None]) -> None:
+            self._committing = None
+            error = task.exception()
+            if error is None:
+                self.commits += 1
+                self.batched += len(batch.waiters)
+                for waiter in batch.waiters:
+                    if not waiter.done():
+                        waiter.set_result(None)
+            else:
+                batch.fail(CommitFailed(f"commit failed: {error}"))
+            committing.set_result(None)
+
+        future = loop.run_in_executor(self._executor, self._commit_or_rollback)
+        future.add_done_callback(finished)
+
+    def _commit_or_rollback(self) -> None:
+        try:
+            self.database.commit()
+        except BaseException:
+            self.database.rollback()
+            raise
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
