@@ -2,7 +2,8 @@
 
 REST routes are matched on the raw path split at ``/`` before any decoding (a percent-encoded ARN
 is one segment), preferring templates with more literal segments; labels are decoded afterwards.
-Literal query parts of a ``requestUri`` (``/path?versioning``) must be present to match.
+Literal query parts of a ``requestUri`` (``/path?versioning``) must be present to match. Templates
+that tie are told apart by their required query-string and header members (S3's PutObject vs CopyObject).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class _Route:
     labels: tuple[tuple[int, str, bool], ...]  # (segment index, label name, greedy)
     literal_query: tuple[tuple[str, str | None], ...]
     score: tuple[int, int]
+    required: tuple[tuple[str, str], ...]  # (querystring|header, wire name) of required members
 
 
 def _compile(operation: OperationModel) -> _Route:
@@ -39,8 +41,20 @@ def _compile(operation: OperationModel) -> _Route:
         key, eq, value = part.partition("=")
         literal_query.append((key, value if eq else None))
     literals = len(segments) - len(labels)
+    required = []
+    shape = operation.input_shape
+    for name in shape.required_members if shape is not None else ():
+        location = shape.members[name].serialization.get("location")
+        if location in ("querystring", "header"):
+            wire = shape.members[name].serialization.get("name", name)
+            required.append((location, wire.lower() if location == "header" else wire))
     return _Route(
-        operation, segments, tuple(labels), tuple(literal_query), (literals + len(literal_query), -len(labels))
+        operation,
+        segments,
+        tuple(labels),
+        tuple(literal_query),
+        (literals + len(literal_query), -len(labels)),
+        tuple(required),
     )
 
 
@@ -56,11 +70,19 @@ class RestRouter:
             routes.sort(key=lambda r: r.score, reverse=True)
 
     def match(self, request: HttpRequest) -> tuple[OperationModel, dict[str, str]]:
-        """The operation and its decoded URI labels, or ``UnknownOperationException``."""
+        """The operation and its decoded URI labels, or ``UnknownOperationException``.
+
+        Among routes matching method, path and literal query, the most specific template wins; templates
+        that tie (S3's ``PUT /{Bucket}/{Key+}``) are told apart by their required query and header
+        members: the route whose required members are all present, and most of them, wins.
+        """
         path = request.raw_path.strip("/")
         parts = path.split("/") if path else []
         query_keys = {k for k, _ in request.query_pairs()} if request.query_string else set()
+        best: tuple[tuple[tuple[int, int], bool, int], _Route, dict[str, str]] | None = None
         for route in self._routes.get(request.method, ()):
+            if best is not None and route.score < best[1].score:
+                break  # sorted by score: nothing later can win
             labels = self._match_route(route, parts)
             if labels is None:
                 continue
@@ -69,8 +91,16 @@ class RestRouter:
                 for key, value in route.literal_query
             ):
                 continue
-            return route.operation, labels
-        raise UnknownOperationException(f"No operation matches {request.method} {request.raw_path}", status=404)
+            present = all(
+                (wire in query_keys) if location == "querystring" else (wire in request.headers)
+                for location, wire in route.required
+            )
+            rank = (route.score, present, len(route.required) if present else 0)
+            if best is None or rank > best[0]:
+                best = (rank, route, labels)
+        if best is None:
+            raise UnknownOperationException(f"No operation matches {request.method} {request.raw_path}", status=404)
+        return best[1].operation, best[2]
 
     @staticmethod
     def _match_route(route: _Route, parts: list[str]) -> dict[str, str] | None:

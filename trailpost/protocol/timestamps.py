@@ -7,6 +7,7 @@ AWS's Java services write JSON timestamps as ``Double.toString`` of epoch second
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import orjson
 
@@ -36,17 +37,11 @@ def java_double(seconds: float) -> str:
     text = repr(value)
     if value == 0 or 1e-3 <= abs(value) < 1e7:
         return text if ("." in text or "e" in text) else text + ".0"
-    sign = "-" if value < 0 else ""
-    digits = repr(abs(value))
-    if "e" in digits:  # repr already scientific: 1e+16, 1.5e-05
-        lead, _, exp = digits.partition("e")
-        significant = lead.replace(".", "")
-    else:
-        int_part, _, frac = digits.partition(".")
-        significant = int_part + frac
-        exp = str(len(int_part) - 1)
-    significant = significant.rstrip("0") or "0"
-    return f"{sign}{significant[0]}.{significant[1:] or '0'}E{int(exp)}"
+    # Scientific form from the shortest round-trip digits (repr's; Java's for every epoch value).
+    sign, digits, exponent = Decimal(repr(value)).as_tuple()
+    significant = "".join(map(str, digits)).rstrip("0") or "0"
+    power = len(digits) + int(exponent) - 1
+    return f"{'-' if sign else ''}{significant[0]}.{significant[1:] or '0'}E{power}"
 
 
 def epoch_fragment(value: datetime) -> orjson.Fragment:
@@ -61,4 +56,4 @@ def iso8601(value: datetime) -> str:
 
 def iso8601_epoch(seconds: float) -> str:
     """Epoch seconds as ``YYYY-MM-DDTHH:MM:SSZ``."""
-    return iso8601(datetime.fromtimestamp(seconds, tz=timezone.utc))
+    return iso8601(datetime.fromtimestamp(seconds, tz=UTC))

@@ -11,11 +11,16 @@ pass and reported as AWS's Coral services word them::
 Member paths are lowerCamelCase (``operatingAddress.city``, ``lineItems.1.member.quantity``) and
 values of ``sensitive`` shapes are never echoed. Type mismatches raise ``SerializationException``
 (the body could not be read as the model's types), as AWS's JSON protocols do.
+
+Model patterns are Java regexes: ``compile_pattern`` anchors ``$`` at the very end and translates
+what Python's ``re`` lacks (UTF-16 surrogate-pair escapes, ``\\p{L}`` Unicode categories).
 """
 
 from __future__ import annotations
 
 import re
+import sys
+import unicodedata
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -27,12 +32,61 @@ from trailpost.protocol.errors import SerializationException, ValidationExceptio
 MAX_REPORTED = 10
 
 
+_SURROGATE_PAIR = re.compile(r"\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})", re.IGNORECASE)
+_PROPERTY = re.compile(r"\\([pP])\{(\w+)\}")
+
+
 @lru_cache(maxsize=4096)
-def _regex(pattern: str) -> re.Pattern[str]:
+def compile_pattern(pattern: str) -> re.Pattern[str]:
+    """A model pattern (Java/ECMA syntax) as a Python regex with the same meaning."""
     # Smithy patterns are ECMA-262 searches; Python's ``$`` also matches before a final newline.
     if pattern.endswith("$") and not pattern.endswith("\\$"):
         pattern = pattern[:-1] + r"\Z"
-    return re.compile(pattern)
+    # Java writes astral characters as UTF-16 surrogate pairs (``\uD800\uDC00`` is U+10000).
+    pattern = _SURROGATE_PAIR.sub(
+        lambda m: f"\\U{0x10000 + ((int(m[1], 16) - 0xD800) << 10) + int(m[2], 16) - 0xDC00:08X}", pattern
+    )
+    return re.compile(_unicode_properties(pattern))
+
+
+def _unicode_properties(pattern: str) -> str:
+    """Replace ``\\p{L}`` / ``\\P{L}`` (Unicode general categories, unknown to ``re``) by explicit ranges."""
+    if "\\p{" not in pattern and "\\P{" not in pattern:
+        return pattern
+    out: list[str] = []
+    index, in_class = 0, False
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            prop = _PROPERTY.match(pattern, index)
+            if prop and (prop[1] == "p" or not in_class):
+                ranges = _category_ranges(prop[2])
+                out.append(ranges if in_class else f"[{'^' if prop[1] == 'P' else ''}{ranges}]")
+                index = prop.end()
+            else:
+                out.append(pattern[index : index + 2])
+                index += 2
+            continue
+        if char == "[":
+            in_class = True
+        elif char == "]":
+            in_class = False
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
+@lru_cache(maxsize=16)
+def _category_ranges(category: str) -> str:
+    """Character-class ranges of every code point whose general category starts with ``category``."""
+    ranges: list[tuple[int, int]] = []
+    for code in range(sys.maxunicode + 1):
+        if unicodedata.category(chr(code)).startswith(category):
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    return "".join(f"\\U{low:08X}" if low == high else f"\\U{low:08X}-\\U{high:08X}" for low, high in ranges)
 
 
 def _camel(name: str) -> str:
@@ -119,7 +173,7 @@ def _walk(shape: Shape, value: Any, path: str, out: _Collector, sensitive: bool)
         if not isinstance(value, str):
             raise _type_error(path, "string", value)
         _check_length(shape, value, len(value), path, out, sens)
-        if "pattern" in meta and not _regex(meta["pattern"]).search(value):
+        if "pattern" in meta and not compile_pattern(meta["pattern"]).search(value):
             out.add(value, path, f"Member must satisfy regular expression pattern: {meta['pattern']}", sens)
         if shape.enum and value not in shape.enum:
             out.add(value, path, f"Member must satisfy enum value set: [{', '.join(shape.enum)}]", sens)

@@ -1,7 +1,8 @@
 """Generic NextToken pagination over state-store listings.
 
 Tokens have the shape the Outposts model requires (``^(\\d+)##(\\S+)$``): the store position to
-resume after, then a digest that binds the token to the operation, scope and filters that made it.
+resume after, then a digest that binds the token to that position and to the operation, scope and
+filters that made it.
 A token from another query, or a forged one, is refused with the caller's validation error.
 """
 
@@ -25,7 +26,7 @@ def _digest(binding: Any) -> str:
 
 
 def make_token(seq: int, binding: Any) -> str:
-    return f"{seq}##{_digest(binding)}"
+    return f"{seq}##{_digest([seq, binding])}"
 
 
 def read_token(token: str | None, binding: Any, invalid: Callable[[str], Exception]) -> int:
@@ -33,7 +34,7 @@ def read_token(token: str | None, binding: Any, invalid: Callable[[str], Excepti
     if not token:
         return 0
     seq, sep, digest = token.partition("##")
-    if not sep or not seq.isdigit() or not hmac.compare_digest(digest, _digest(binding)):
+    if not sep or not seq.isdigit() or not hmac.compare_digest(digest, _digest([int(seq), binding])):
         raise invalid("Invalid NextToken: the token is malformed or belongs to another request.")
     return int(seq)
 

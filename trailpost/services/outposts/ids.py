@@ -40,12 +40,12 @@ def parse_arn(value: str) -> tuple[str, str, str, str] | None:
 def resolve(ctx: RequestContext, value: str, resource_type: str) -> str | None:
     """The bare id that an "ID or ARN" input names in the caller's account and region.
 
-    ``None`` when the ARN is of another account, region or resource type.
+    ``None`` when the ARN is of another partition, account, region or resource type.
     """
     if not value.startswith("arn:"):
         return value
     parsed = parse_arn(value)
-    if parsed is None:
+    if parsed is None or not value.startswith("arn:aws:"):  # another partition (aws-cn, aws-us-gov)
         return None
     region, account, kind, resource_id = parsed
     if region != ctx.region or account != ctx.account_id or kind != resource_type:

@@ -6,7 +6,8 @@ docs/decisions.md): ``ACTIVE`` from creation; ``StartOutpostDecommission`` moves
 * the site must exist in the caller's account and region (``NotFoundException``);
 * the zone must be one of the region's; name and id, when both given, must agree;
 * at most ``MAX_OUTPOSTS`` outposts per account and region;
-* ``SupportedHardwareType`` cannot change once the outpost has orders (``ConflictException``);
+* ``SupportedHardwareType`` cannot change once the outpost has an order that is not cancelled
+  (``ConflictException``): the hardware was ordered for the old type;
 * ``DeleteOutpost`` is refused while an order is active or a capacity task runs, and while
   installed hardware has not been decommissioned.
 """
@@ -126,7 +127,7 @@ def update_outpost(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any
         outpost = get_outpost(ctx, params["outpost_id"])
         hardware = params.get("supported_hardware_type")
         if hardware and hardware != outpost["supported_hardware_type"]:
-            orders = orders_of(ctx, outpost["outpost_id"])
+            orders = [order for order in orders_of(ctx, outpost["outpost_id"]) if order["status"] != "CANCELLED"]
             if orders:
                 raise conflict(
                     f"The hardware type of outpost {outpost['outpost_id']} cannot change: "

@@ -4,8 +4,12 @@ Rules (AWS's, or chosen and written in docs/decisions.md):
 * at most ``MAX_SITES`` sites per account and region (``ServiceQuotaExceededException``);
 * the site's ``OperatingAddress*`` summary members are derived from its operating address;
 * ``DeleteSite`` is refused with ``ConflictException`` while any outpost is on the site;
-* the shipping address and rack physical properties cannot change while an order for an outpost
-  on the site is being built or shipped (``IN_PROGRESS``): hardware is made to those specs;
+* no address of the site can change while an order for one of its outposts is in progress (any
+  status of ``ACTIVE_ORDER_STATUSES``): "wait for the order to complete or cancel the order";
+* the operating address can change only before an order is placed at the site, or once every
+  outpost of the site that has (had) an order is ``RETIRED`` - the hardware is installed there;
+* the rack physical properties cannot change while an order for an outpost on the site is
+  ``IN_PROGRESS`` (the hardware is built to them);
 * ``GetSiteAddress`` of an address type the site has no address for is ``NotFoundException``.
 """
 
@@ -21,12 +25,23 @@ from trailpost.services.outposts.errors import (
     conflict,
 )
 from trailpost.services.outposts.operations import ops
-from trailpost.services.outposts.resources import ORDER, SITE, docs, get_site, outposts_of_site
+from trailpost.services.outposts.resources import (
+    ACTIVE_ORDER_STATUSES,
+    ORDER,
+    SITE,
+    docs,
+    get_site,
+    outposts_of_site,
+)
 from trailpost.services.outposts.validation import invalid_token
 from trailpost.services.pagination import paginate_store
 
 MAX_SITES = 100
 ADDRESS_FIELDS = {"OPERATING_ADDRESS": "operating_address", "SHIPPING_ADDRESS": "shipping_address"}
+# Orders that never put hardware at the site.
+UNPLACED_ORDER_STATUSES = frozenset({"CANCELLED", "ERROR"})
+# Orders whose hardware is being built to the site's rack physical properties.
+BUILDING_ORDER_STATUSES = frozenset({"IN_PROGRESS"})
 
 
 def _summarize(site: dict[str, Any]) -> dict[str, Any]:
@@ -131,12 +146,40 @@ def get_site_address(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
     return {"site_id": site["site_id"], "address_type": address_type, "address": address}
 
 
-def _order_in_progress(ctx: RequestContext, site_id: str) -> dict[str, Any] | None:
+def _site_orders(ctx: RequestContext, site_id: str, statuses: frozenset[str]) -> list[dict[str, Any]]:
+    """Orders in one of ``statuses`` for the outposts of the site, oldest first."""
     outpost_ids = {doc["outpost_id"] for doc in outposts_of_site(ctx, site_id)}
-    for order in docs(ctx, ORDER):
-        if order["outpost_id"] in outpost_ids and order["status"] == "IN_PROGRESS":
-            return order
+    return [order for order in docs(ctx, ORDER) if order["outpost_id"] in outpost_ids and order["status"] in statuses]
+
+
+def _installed_outpost(ctx: RequestContext, site_id: str) -> dict[str, Any] | None:
+    """An outpost of the site that has had an order placed and is not yet ``RETIRED``."""
+    ordered = {order["outpost_id"] for order in docs(ctx, ORDER) if order["status"] not in UNPLACED_ORDER_STATUSES}
+    for outpost in outposts_of_site(ctx, site_id):
+        if outpost["outpost_id"] in ordered and outpost["life_cycle_status"] != "RETIRED":
+            return outpost
     return None
+
+
+def _check_address_change(ctx: RequestContext, site_id: str, address_type: str) -> None:
+    active = _site_orders(ctx, site_id, ACTIVE_ORDER_STATUSES)
+    if active:
+        order_id = active[0]["order_id"]
+        raise conflict(
+            f"The {address_type} of site {site_id} cannot be updated while order {order_id} is in progress. "
+            "Wait for the order to complete or cancel the order.",
+            order_id,
+            "ORDER",
+        )
+    if address_type == "OPERATING_ADDRESS":
+        outpost = _installed_outpost(ctx, site_id)
+        if outpost is not None:
+            raise conflict(
+                f"The OPERATING_ADDRESS of site {site_id} cannot be updated: outpost {outpost['outpost_id']} "
+                "has been ordered for it and is not deactivated.",
+                outpost["outpost_id"],
+                "OUTPOST",
+            )
 
 
 @ops("UpdateSiteAddress")
@@ -144,15 +187,7 @@ def update_site_address(ctx: RequestContext, params: dict[str, Any]) -> dict[str
     address_type = params["address_type"]
     with ctx.store.transaction():
         site = get_site(ctx, params["site_id"])
-        if address_type == "SHIPPING_ADDRESS":
-            order = _order_in_progress(ctx, site["site_id"])
-            if order is not None:
-                raise conflict(
-                    f"The shipping address of site {site['site_id']} cannot change while order "
-                    f"{order['order_id']} is in progress.",
-                    order["order_id"],
-                    "ORDER",
-                )
+        _check_address_change(ctx, site["site_id"], address_type)
         site[ADDRESS_FIELDS[address_type]] = params["address"]
         _summarize(site)
         ctx.store.put(SITE, ctx.scope, site["site_id"], site)
@@ -163,8 +198,9 @@ def update_site_address(ctx: RequestContext, params: dict[str, Any]) -> dict[str
 def update_site_rack_physical_properties(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     with ctx.store.transaction():
         site = get_site(ctx, params["site_id"])
-        order = _order_in_progress(ctx, site["site_id"])
-        if order is not None:
+        building = _site_orders(ctx, site["site_id"], BUILDING_ORDER_STATUSES)
+        if building:
+            order = building[0]
             raise conflict(
                 f"The rack physical properties of site {site['site_id']} cannot change while order "
                 f"{order['order_id']} is in progress.",

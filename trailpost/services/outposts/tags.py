@@ -2,7 +2,8 @@
 
 The model's patterns already refuse keys that start with ``aws:`` and bound one request to 50
 tags; here the total on a resource is bounded to 50 too, and an ARN that names no resource of
-the caller's account and region is ``NotFoundException``.
+the caller's account, region and partition is ``NotFoundException``. Keys to remove that the
+resource does not have are ignored, as AWS's tagging APIs do.
 """
 
 from __future__ import annotations
@@ -20,14 +21,14 @@ TAGGABLE = {"outpost": OUTPOST, "site": SITE}
 
 
 def _resource(ctx: RequestContext, arn: str) -> tuple[str, str, dict[str, Any]]:
+    """``(kind, id, document)`` of the taggable resource ``arn`` names, or ``NotFoundException``."""
     parsed = ids.parse_arn(arn)
-    if parsed is not None:
-        region, account, resource_type, resource_id = parsed
-        kind = TAGGABLE.get(resource_type)
-        if kind and region == ctx.region and account == ctx.account_id:
-            doc = ctx.store.get(kind, ctx.scope, resource_id)
-            if doc is not None:
-                return kind, resource_id, doc
+    if parsed is not None and parsed[2] in TAGGABLE:
+        kind = TAGGABLE[parsed[2]]
+        resource_id = ids.resolve(ctx, arn, parsed[2])
+        doc = ctx.store.get(kind, ctx.scope, resource_id) if resource_id else None
+        if resource_id and doc is not None:
+            return kind, resource_id, doc
     raise NotFoundException(f"Resource {arn} not found.")
 
 
@@ -54,5 +55,6 @@ def tag_resource(ctx: RequestContext, params: dict[str, Any]) -> None:
 def untag_resource(ctx: RequestContext, params: dict[str, Any]) -> None:
     with ctx.store.transaction():
         kind, resource_id, doc = _resource(ctx, params["resource_arn"])
-        doc["tags"] = {k: v for k, v in (doc.get("tags") or {}).items() if k not in set(params["tag_keys"])}
+        removed = set(params["tag_keys"])
+        doc["tags"] = {k: v for k, v in (doc.get("tags") or {}).items() if k not in removed}
         ctx.store.put(kind, ctx.scope, resource_id, doc)

@@ -21,9 +21,12 @@ _ZONE_COUNT = {"us-east-1": 6, "us-west-2": 4, "ap-northeast-1": 3, "us-west-1":
 
 
 def _region_code(region: str) -> str:
+    """``us-east-1`` -> ``use1``, ``ap-northeast-2`` -> ``apne2``, ``us-gov-west-1`` -> ``usgw1``."""
     parts = region.split("-")
     if len(parts) == 3 and parts[1] in _DIRECTIONS:
         return f"{parts[0]}{_DIRECTIONS[parts[1]]}{parts[2]}"
+    if len(parts) == 4 and parts[2] in _DIRECTIONS:
+        return f"{parts[0]}{parts[1][0]}{_DIRECTIONS[parts[2]]}{parts[3]}"
     return region.replace("-", "")
 
 
