@@ -185,9 +185,7 @@ class QueryResponseSerializer(ResponseSerializer):
         )
         return HttpResponse(200, {"Content-Type": self.content_type}, document.encode())
 
-    def serialize_error(
-        self, model: ServiceModel | None, error: ServiceError, request_id: str = ""
-    ) -> HttpResponse:
+    def serialize_error(self, model: ServiceModel | None, error: ServiceError, request_id: str = "") -> HttpResponse:
         namespace = model.metadata.get("xmlNamespace", "") if model is not None else ""
         fault = "Sender" if error.sender_fault else "Receiver"
         document = (
