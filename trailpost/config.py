@@ -1,17 +1,46 @@
-"""Typed settings: command-line flags win over ``TRAILPOST_*`` environment variables, which win over defaults."""
+"""Typed settings: command-line flags win over ``TRAILPOST_*`` environment variables, which win over defaults.
+
+Every setting ``name`` can come from the flag ``--name`` (where the command has it) or the variable
+``TRAILPOST_NAME``; an empty variable counts as unset. ``Settings.load`` parses and validates
+them all and raises ``ConfigError``, whose message names the flag or variable at fault, so the
+command line can answer with a usage error. ``sources`` records where each non-default value
+came from.
+
+Rules: the port is 1-65535; the account id is 12 digits; the root access key is given as both
+``TRAILPOST_ROOT_ACCESS_KEY_ID`` and ``TRAILPOST_ROOT_SECRET_ACCESS_KEY`` or neither, the id
+16-128 word characters and the secret 1-128 visible ASCII characters (they are written to the
+shared-credentials file, so no whitespace); everything the server writes lives under the data
+directory (``data_path``).
+"""
 
 from __future__ import annotations
 
+import math
 import os
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 DEFAULT_ACCOUNT_ID = "123456789012"
+ENV_PREFIX = "TRAILPOST_"
+LOG_LEVELS = ("debug", "info", "warning", "error")
+_ACCESS_KEY_ID = re.compile(r"^\w{16,128}$", re.ASCII)
+_SECRET = re.compile(r"^[\x21-\x7e]{1,128}$")
+_WILDCARD_HOSTS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
+
+
+class ConfigError(ValueError):
+    """An invalid setting; the message names the flag or environment variable."""
+
+
+def env_name(setting: str) -> str:
+    return ENV_PREFIX + setting.upper()
 
 
 def _env(name: str) -> str | None:
-    value = os.environ.get(f"TRAILPOST_{name.upper()}")
+    value = os.environ.get(env_name(name))
     return value if value not in (None, "") else None
 
 
@@ -28,45 +57,135 @@ class Settings:
     lifecycle_seconds: float = 30.0
     max_body_bytes: int = 16 * 1024 * 1024
     log_level: str = "info"
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def load(cls, **flags: Any) -> Settings:
         """Settings from flags (``None`` = not given), then the environment, then defaults."""
         values: dict[str, Any] = {}
+        sources: dict[str, str] = {}
         for f in fields(cls):
-            flag = flags.get(f.name)
-            raw = flag if flag is not None else _env(f.name)
-            if raw is None:
+            if f.name == "sources":
                 continue
-            values[f.name] = _coerce(f.type, raw)
-        settings = cls(**values)
+            flag = flags.get(f.name)
+            if flag is not None:
+                raw, origin = flag, "--" + f.name.replace("_", "-")
+            else:
+                env = _env(f.name)
+                if env is None:
+                    continue
+                raw, origin = env, env_name(f.name)
+            values[f.name] = _PARSERS.get(f.name, _text)(raw, origin)
+            sources[f.name] = origin
+        settings = cls(**values, sources=sources)
         settings.validate()
         return settings
 
+    def _origin(self, name: str) -> str:
+        return self.sources.get(name, name.replace("_", " "))
+
     def validate(self) -> None:
-        if not (self.account_id.isdigit() and len(self.account_id) == 12):
-            raise ValueError(f"account id must be 12 digits, got {self.account_id!r}")
-        if (self.root_access_key_id is None) != (self.root_secret_access_key is None):
-            raise ValueError("set both TRAILPOST_ROOT_ACCESS_KEY_ID and TRAILPOST_ROOT_SECRET_ACCESS_KEY, or neither")
+        """``ConfigError`` for the first invalid setting."""
+        if not self.host or any(c.isspace() for c in self.host):
+            raise ConfigError(f"{self._origin('host')}: {self.host!r} is not a host name or address")
         if not 0 < self.port < 65536:
-            raise ValueError(f"port out of range: {self.port}")
-        if self.lifecycle_seconds < 0:
-            raise ValueError("lifecycle seconds must be >= 0")
+            raise ConfigError(f"{self._origin('port')}: {self.port} is not a port (1-65535)")
+        if not str(self.data_dir) or str(self.data_dir).isspace():
+            raise ConfigError(f"{self._origin('data_dir')}: the data directory must not be empty")
+        if self.data_dir.expanduser().exists() and not self.data_dir.expanduser().is_dir():
+            raise ConfigError(f"{self._origin('data_dir')}: {self.data_dir} exists and is not a directory")
+        if not (self.account_id.isascii() and self.account_id.isdigit() and len(self.account_id) == 12):
+            raise ConfigError(f"{self._origin('account_id')}: account id must be 12 digits, got {self.account_id!r}")
+        self._validate_root_key()
+        if not (math.isfinite(self.lifecycle_seconds) and self.lifecycle_seconds >= 0):
+            raise ConfigError(f"{self._origin('lifecycle_seconds')}: must be a number of seconds >= 0")
+        if self.max_body_bytes < 1:
+            raise ConfigError(f"{self._origin('max_body_bytes')}: must be at least 1 byte")
+        if self.log_level not in LOG_LEVELS:
+            raise ConfigError(f"{self._origin('log_level')}: must be one of {', '.join(LOG_LEVELS)}")
+
+    def _validate_root_key(self) -> None:
+        key_id, secret = self.root_access_key_id, self.root_secret_access_key
+        if (key_id is None) != (secret is None):
+            raise ConfigError(
+                f"set both {env_name('root_access_key_id')} and {env_name('root_secret_access_key')}, or neither"
+            )
+        if key_id is not None and not _ACCESS_KEY_ID.match(key_id):
+            raise ConfigError(
+                f"{self._origin('root_access_key_id')}: an access key id is 16-128 letters, digits or '_' "
+                "(AWS issues AKIA followed by 16 characters)"
+            )
+        if secret is not None and not _SECRET.match(secret):
+            raise ConfigError(
+                f"{self._origin('root_secret_access_key')}: a secret access key is 1-128 visible ASCII characters "
+                "without spaces"
+            )
 
     @property
     def endpoint(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        """The address the server listens on, as a URL."""
+        return _url(self.host, self.port)
+
+    @property
+    def client_endpoint(self) -> str:
+        """The URL a client on this machine uses (a wildcard listen address becomes loopback)."""
+        return _url(_WILDCARD_HOSTS.get(self.host, self.host), self.port)
+
+    @property
+    def data_root(self) -> Path:
+        """The data directory as an absolute path."""
+        return self.data_dir.expanduser().resolve()
+
+    def data_path(self, *parts: str) -> Path:
+        """A path inside the data directory; ``ValueError`` if ``parts`` (or a symlink) would leave it."""
+        root = self.data_root
+        path = root.joinpath(*parts).resolve()
+        if path != root and root not in path.parents:
+            raise ValueError(f"{'/'.join(parts)!r} is outside the data directory")
+        return path
 
 
-def _coerce(annotation: Any, raw: Any) -> Any:
-    text = str(annotation)
-    if isinstance(raw, str):
-        if "Path" in text:
-            return Path(raw)
-        if text.startswith("int"):
-            return int(raw)
-        if text.startswith("float"):
-            return float(raw)
-    if "Path" in text and not isinstance(raw, Path):
-        return Path(raw)
-    return raw
+def _url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _text(raw: Any, origin: str) -> str:
+    return str(raw).strip()
+
+
+def _path(raw: Any, origin: str) -> Path:
+    text = str(raw)
+    if not text.strip():
+        raise ConfigError(f"{origin}: the data directory must not be empty")
+    return Path(text)
+
+
+def _integer(raw: Any, origin: str) -> int:
+    if isinstance(raw, int):
+        return raw
+    try:
+        return int(str(raw).strip())
+    except ValueError:
+        raise ConfigError(f"{origin}: {raw!r} is not a whole number") from None
+
+
+def _number(raw: Any, origin: str) -> float:
+    if isinstance(raw, int | float):
+        return float(raw)
+    try:
+        return float(str(raw).strip())
+    except ValueError:
+        raise ConfigError(f"{origin}: {raw!r} is not a number") from None
+
+
+def _lower(raw: Any, origin: str) -> str:
+    return str(raw).strip().lower()
+
+
+_PARSERS: dict[str, Callable[[Any, str], Any]] = {
+    "port": _integer,
+    "max_body_bytes": _integer,
+    "lifecycle_seconds": _number,
+    "data_dir": _path,
+    "log_level": _lower,
+}

@@ -2,6 +2,16 @@
 
 The path and query are kept raw (undecoded): SigV4 signs them that way and rest-json routes on
 the raw path before decoding labels, so an ARN's ``%2F`` never splits a segment.
+
+Rules:
+
+* A request target (path and query) is visible ASCII only (RFC 3986); anything else, and any
+  invalid percent-escape or percent-encoded non-UTF-8 sequence met while decoding, is
+  ``MalformedEncoding``, which the gateway answers as a client error.
+* In the query string ``+`` means a space and ``%2B`` a plus sign (form encoding, as AWS's
+  front ends read it); in the path ``+`` is itself.
+* Header names are lower-cased; header values are the raw bytes read as Latin-1, so no byte
+  sequence can fail to decode; repeated headers are joined with ``,`` (RFC 9110 5.3).
 """
 
 from __future__ import annotations
@@ -11,10 +21,11 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_NOT_TARGET = re.compile(rb"[^\x21-\x7e]")
 
 
 class MalformedEncoding(ValueError):
-    """A path or query string with an invalid percent-escape or non-UTF-8 bytes."""
+    """A path or query string with an invalid percent-escape, raw non-ASCII or non-UTF-8 bytes."""
 
 
 def percent_decode(text: str, *, plus_is_space: bool = False) -> str:
@@ -27,6 +38,22 @@ def percent_decode(text: str, *, plus_is_space: bool = False) -> str:
         return unquote(text, errors="strict")
     except UnicodeDecodeError as exc:
         raise MalformedEncoding(f"invalid UTF-8 in {text!r}") from exc
+
+
+def check_request_target(raw_path: bytes, raw_query: bytes) -> None:
+    """``MalformedEncoding`` unless path and query are visible ASCII, as RFC 3986 requires."""
+    if _NOT_TARGET.search(raw_path) or _NOT_TARGET.search(raw_query):
+        raise MalformedEncoding("the request URI holds characters that must be percent-encoded")
+
+
+def read_headers(raw: list[tuple[bytes, bytes]] | tuple[tuple[bytes, bytes], ...]) -> dict[str, str]:
+    """ASGI header pairs as a dict: lower-cased names, Latin-1 values, repeats joined with ``,``."""
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in raw:
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]},{value}" if name in headers else value
+    return headers
 
 
 @dataclass(slots=True)
@@ -58,6 +85,10 @@ class HttpRequest:
     def query_values(self, key: str) -> list[str]:
         return [v for k, v in self.query_pairs() if k == key]
 
+    @property
+    def user_agent(self) -> str:
+        return self.headers.get("user-agent", "")
+
 
 @dataclass(slots=True)
 class HttpResponse:
@@ -66,3 +97,14 @@ class HttpResponse:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+
+    def wire_headers(self) -> list[tuple[bytes, bytes]]:
+        """Headers as ASGI pairs; CR, LF and other control characters in values become spaces."""
+        pairs = []
+        for name, value in self.headers.items():
+            text = _CONTROL.sub(" ", str(value))
+            pairs.append((name.encode("latin-1"), text.encode("latin-1", errors="replace")))
+        return pairs
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")

@@ -2,16 +2,36 @@
 
 ``create_app`` returns the ASGI application (the gateway) and prepares the data directory: the
 SQLite state store, the default account with its root key, and ``<data-dir>/credentials`` in the
-AWS shared-credentials format (mode 0600). ``serve`` runs it under uvicorn (uvloop + httptools,
-see docs/decisions.md) until SIGINT or SIGTERM, then stops the workers and closes the store.
+AWS shared-credentials format (mode 0600). ``serve`` binds the listening socket, prints the
+banner, and runs the gateway under uvicorn (uvloop + httptools, see docs/decisions.md) until
+SIGINT or SIGTERM; then it stops accepting, lets requests in flight finish (at most
+``GRACEFUL_SECONDS``), stops the workers, closes the store and returns (exit code 0).
+
+A request httptools cannot parse (raw non-ASCII in the request line, control bytes in a header,
+not HTTP at all) is answered 400 ``SerializationException`` in the same JSON form as every other
+error, with a request id, and its connection closed.
+
+Rules: the data directory is created with mode 0700 (an existing one that is empty, a first start,
+is narrowed to 0700 too; one that holds anything is left as it is); every file the server writes
+is inside it; the credentials file is replaced atomically, never written through a symlink.
 """
 
 from __future__ import annotations
 
-import logging
+import contextlib
 import os
-from dataclasses import dataclass
+import signal
+import socket
+import sqlite3
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import orjson
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from trailpost.config import Settings
 from trailpost.gateway.app import Gateway
@@ -20,7 +40,13 @@ from trailpost.services.registry import build_services
 from trailpost.store.sqlite import SqliteStateStore
 from trailpost.workers import BackgroundRunner
 
-log = logging.getLogger("trailpost")
+GRACEFUL_SECONDS = 3
+STATE_FILE = "state.db"
+CREDENTIALS_FILE = "credentials"
+
+
+class StartupError(Exception):
+    """The server cannot start (data directory, stored state, listening socket); the message says why."""
 
 
 @dataclass
@@ -33,78 +59,187 @@ class App:
     runner: BackgroundRunner
     root_key: RootKey
     created: bool
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def credentials_path(self) -> Path:
+        return self.settings.data_path(CREDENTIALS_FILE)
 
 
 def prepare_data_dir(path: Path) -> Path:
-    path = path.expanduser().resolve()
-    path.mkdir(parents=True, exist_ok=True)
-    os.chmod(path, 0o700)
-    return path
+    """The data directory as an absolute path, created with mode 0700 if it does not exist."""
+    path = path.expanduser().absolute()
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.mkdir(mode=0o700)
+            os.chmod(path, 0o700)  # mkdir's mode is narrowed by the umask, never widened
+        elif not path.is_dir():
+            raise StartupError(f"data directory {path} exists and is not a directory")
+        elif not any(path.iterdir()):
+            os.chmod(path, 0o700)
+    except OSError as exc:
+        raise StartupError(f"cannot use data directory {path}: {exc.strerror or exc}") from None
+    return path.resolve()
 
 
-def write_credentials(path: Path, key: RootKey, region: str = "us-east-1") -> None:
-    """``<data-dir>/credentials`` in AWS shared-credentials format, readable by the owner only."""
+def write_credentials(path: Path, key: RootKey) -> None:
+    """``<data-dir>/credentials`` in AWS shared-credentials format, readable by the owner only.
+
+    Written to a temporary file beside it and renamed over it, so a symlink planted at ``path`` is
+    replaced, not followed, and a reader never sees half a file.
+    """
     text = (
+        f"# trailpost root credentials of account {key.account_id}\n"
         "[default]\n"
         f"aws_access_key_id = {key.access_key_id}\n"
         f"aws_secret_access_key = {key.secret_access_key}\n"
-        f"# account {key.account_id}, root user; suggested region {region}\n"
     )
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    os.chmod(path, 0o600)
+    fd, temp = tempfile.mkstemp(prefix=".credentials-", dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
 
 
 def create_app(settings: Settings) -> App:
-    data_dir = prepare_data_dir(settings.data_dir)
-    store = SqliteStateStore(data_dir / "state.db")
-    key, created = ensure_default_account(
-        AccountRegistry(store),
-        settings.account_id,
-        settings.root_access_key_id,
-        settings.root_secret_access_key,
-    )
-    write_credentials(data_dir / "credentials", key)
+    """Prepare the data directory, the store and the default account; ``StartupError`` if impossible."""
+    prepare_data_dir(settings.data_dir)
+    try:
+        store = SqliteStateStore(settings.data_path(STATE_FILE))
+    except (OSError, ValueError, sqlite3.Error) as exc:
+        raise StartupError(f"cannot open the state store in {settings.data_root}: {exc}") from None
+    try:
+        key, created = ensure_default_account(
+            AccountRegistry(store),
+            settings.account_id,
+            settings.root_access_key_id,
+            settings.root_secret_access_key,
+        )
+        write_credentials(settings.data_path(CREDENTIALS_FILE), key)
+    except (ValueError, OSError) as exc:
+        store.close()
+        raise StartupError(f"cannot prepare the default account in {settings.data_root}: {exc}") from None
     services = build_services()
     gateway = Gateway(settings, store, services)
     runner = BackgroundRunner(settings, store, services)
     gateway.on_startup.append(runner.start)
     gateway.on_shutdown.append(runner.stop)
     gateway.on_shutdown.append(store.close)
-    return App(settings, gateway, store, runner, key, created)
+    return App(settings, gateway, store, runner, key, created, _ignored_settings(settings, key, created))
+
+
+def _ignored_settings(settings: Settings, key: RootKey, created: bool) -> list[str]:
+    """Settings that only seed a first start and differ from what the data directory holds."""
+    if created:
+        return []
+    notes = []
+    if "account_id" in settings.sources and settings.account_id != key.account_id:
+        notes.append(
+            f"{settings.sources['account_id']}={settings.account_id} ignored: the data directory's default "
+            f"account is {key.account_id}"
+        )
+    if settings.root_access_key_id is not None and settings.root_access_key_id != key.access_key_id:
+        notes.append(
+            f"{settings.sources['root_access_key_id']} ignored: the data directory's default account "
+            f"keeps its root key {key.access_key_id}"
+        )
+    return notes
 
 
 def banner(app: App) -> str:
     s = app.settings
-    creds = s.data_dir.expanduser().resolve() / "credentials"
+    creds = app.credentials_path
     state = "created" if app.created else "loaded"
-    return (
-        f"trailpost listening on {s.endpoint}\n"
-        f"  data dir    {s.data_dir.expanduser().resolve()}\n"
-        f"  account     {app.root_key.account_id} ({state}); root access key {app.root_key.access_key_id}\n"
-        f"  credentials {creds}\n"
-        "  try:\n"
-        f"    export AWS_SHARED_CREDENTIALS_FILE={creds} AWS_DEFAULT_REGION=us-east-1\n"
-        f"    aws --endpoint-url {s.endpoint} outposts list-sites\n"
-    )
+    lines = [
+        f"trailpost listening on {s.endpoint}",
+        f"  data dir    {s.data_root}",
+        f"  account     {app.root_key.account_id} ({state}); root access key {app.root_key.access_key_id}",
+        f"  credentials {creds}",
+        "  use it:",
+        f"    export AWS_SHARED_CREDENTIALS_FILE={creds} AWS_DEFAULT_REGION=us-east-1",
+        f"    aws --endpoint-url {s.client_endpoint} outposts list-sites",
+        f"    boto3.client('outposts', endpoint_url='{s.client_endpoint}')",
+    ]
+    lines += [f"  note: {note}" for note in app.notes]
+    return "\n".join(lines) + "\n"
+
+
+def bind(settings: Settings) -> socket.socket:
+    """The listening socket on ``host:port``; ``StartupError`` if the address cannot be used."""
+    try:
+        infos = socket.getaddrinfo(settings.host, settings.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise StartupError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise StartupError(f"cannot listen on {settings.endpoint}: {exc.strerror or exc}") from None
+    sock.set_inheritable(True)
+    return sock
 
 
 def serve(settings: Settings) -> None:
-    import uvicorn
-
-    app = create_app(settings)
+    """Run until SIGINT or SIGTERM, then shut down cleanly; ``StartupError`` if it cannot start."""
+    sock = bind(settings)
+    try:
+        app = create_app(settings)
+    except BaseException:
+        sock.close()
+        raise
     print(banner(app), flush=True)
     config = uvicorn.Config(
         app.gateway,
-        host=settings.host,
-        port=settings.port,
         loop="uvloop",
-        http="httptools",
+        http=_HttpProtocol,
         lifespan="on",
         access_log=False,
         log_level=settings.log_level,
         server_header=False,
         date_header=True,
+        timeout_graceful_shutdown=GRACEFUL_SECONDS,
     )
-    uvicorn.Server(config).run()
+    _Server(config).run(sockets=[sock])
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, returning normally after SIGINT/SIGTERM instead of re-raising the signal."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+class _HttpProtocol(HttpToolsProtocol):
+    """httptools' protocol, answering a request it cannot parse as trailpost answers any error:
+    JSON with ``x-amzn-ErrorType`` and ``x-amzn-RequestId``, then closing the connection."""
+
+    def send_400_response(self, msg: str) -> None:
+        body = orjson.dumps({"__type": "SerializationException", "message": f"Malformed HTTP request: {msg}"})
+        headers = [
+            *self.server_state.default_headers,
+            (b"content-type", b"application/json"),
+            (b"x-amzn-ErrorType", b"SerializationException"),
+            (b"x-amzn-RequestId", str(uuid.uuid4()).encode()),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ]
+        head = b"".join(name + b": " + value + b"\r\n" for name, value in headers)
+        self.transport.write(b"HTTP/1.1 400 Bad Request\r\n" + head + b"\r\n" + body)
+        self.transport.close()

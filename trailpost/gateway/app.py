@@ -3,18 +3,33 @@
 Steps, in order (``Gateway.handle``)::
 
     1 read          body with a size limit, client address          (ASGI ``__call__``)
-    2 route         service from the SigV4 credential scope
+    2 route         service from the SigV4 credential scope (the service the request's target
+                    header or REST route addresses, when the scope names another one)
     3 authenticate  SigV4 against the stored secret -> Principal; region from the scope
     4 parse         wire -> params (model member names), validated against the model
     5 dispatch      handler(ctx, snake_case params) -> result | ServiceError
     6 respond       result or error serialized per protocol; x-amzn-RequestId on every response
 
 Nothing here knows a service: routing, parsing and serializing are driven by each service's model.
-An unexpected exception becomes the service's internal-error shape and is logged, never sent.
+
+Rules of the read step and the HTTP edge:
+
+* A body larger than ``max_body_bytes`` is refused with 413 ``RequestEntityTooLargeException``:
+  at once when ``Content-Length`` declares it (before ``100 Continue`` is sent), else as soon as
+  the chunks read exceed it. Such a response closes the connection, so the unread rest of the body
+  is never parsed as a next request.
+* A client that disconnects before its body is complete gets nothing, and nothing is executed; one
+  still sending when the server shuts down (after the graceful period) gets 503 ``ServiceUnavailable``.
+* A request target with raw non-ASCII or control bytes is ``SerializationException`` (400).
+* ``OPTIONS`` with ``Access-Control-Request-Method`` is a CORS preflight, answered 200 without
+  authentication as AWS's endpoints answer it; any other request goes through authentication.
+* An unexpected exception anywhere becomes the service's internal-error shape (or
+  ``InternalFailure``) as JSON, and is logged, never sent; the server keeps serving.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import uuid
@@ -26,7 +41,7 @@ import orjson
 from trailpost.config import Settings
 from trailpost.gateway.authenticate import auth_error, authenticate
 from trailpost.gateway.context import RequestContext
-from trailpost.http import HttpRequest, HttpResponse, MalformedEncoding
+from trailpost.http import HttpRequest, HttpResponse, MalformedEncoding, check_request_target, read_headers
 from trailpost.identity.accounts import AccountRegistry
 from trailpost.identity.sigv4 import AuthFailure, read_authorization
 from trailpost.protocol import errors
@@ -45,6 +60,10 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 HEALTH_PATH = "/_trailpost/health"
+JSON_CONTENT_TYPES = ("application/x-amz-json-1.1", "application/x-amz-json-1.0", "application/json")
+CORS_METHODS = "GET, POST, PUT, PATCH, DELETE, HEAD"
+CORS_EXPOSE = "x-amzn-RequestId, x-amzn-ErrorType, x-amzn-ErrorMessage, Date"
+SHUTTING_DOWN = "The server is shutting down; the request body did not arrive in time."
 _FALLBACK = JsonResponseSerializer()
 
 
@@ -56,6 +75,11 @@ class Gateway:
         self.store = store
         self.accounts = AccountRegistry(store)
         self.services = {binding.signing_name: binding for binding in services}
+        self._by_target = {
+            binding.model.metadata["targetPrefix"]: binding
+            for binding in services
+            if binding.router is None and binding.model.metadata.get("targetPrefix")
+        }
         self.on_startup: list[Callable[[], Any]] = []
         self.on_shutdown: list[Callable[[], Any]] = []
 
@@ -72,25 +96,59 @@ class Gateway:
         except Exception:
             log.exception("internal error in %s %s", ctx.service and ctx.service.name, ctx.operation_name)
             ctx.error = self._internal_error(ctx)
-        return self._respond(ctx)
+        try:
+            return self._respond(ctx)
+        except Exception:
+            log.exception(
+                "could not serialize the response of %s %s", ctx.service and ctx.service.name, ctx.operation_name
+            )
+            ctx.error, ctx.result = self._internal_error(ctx), None
+            return self._respond(ctx)
 
     def _route_and_authenticate(self, ctx: RequestContext) -> None:
+        request = ctx.request
         try:
-            signed = read_authorization(ctx.request)
+            signed = read_authorization(request)
         except AuthFailure as failure:
-            raise auth_error("json", failure) from None
+            ctx.service = self.reached_service(request)
+            raise auth_error(ctx.service.protocol if ctx.service else "json", failure) from None
         binding = self.services.get(signed.service)
-        if binding is None:
-            raise errors.UnknownOperationException(
-                f"trailpost does not serve the '{signed.service}' service (served: {', '.join(sorted(self.services))})",
-                status=400,
-            )
+        targeted = self._targeted_service(request)
+        if binding is None or (targeted is not None and targeted is not binding):
+            # Signed for a service other than the one the request addresses: the scope check in
+            # ``authenticate`` answers it as AWS does ("should be scoped to correct service").
+            binding = targeted or self.reached_service(request)
+            if binding is None:
+                raise errors.UnknownOperationException(
+                    f"No service at this endpoint matches the request (credential scope: '{signed.service}'; "
+                    f"served: {', '.join(sorted(self.services))})",
+                    status=404,
+                )
         ctx.service = binding
         ctx.region = signed.region
         try:
             ctx.principal = authenticate(ctx, signed, self.accounts)
         except AuthFailure as failure:
             raise auth_error(binding.protocol, failure) from None
+
+    def _targeted_service(self, request: HttpRequest) -> ServiceBinding | None:
+        target = request.headers.get("x-amz-target")
+        return self._by_target.get(target.rpartition(".")[0]) if target else None
+
+    def reached_service(self, request: HttpRequest) -> ServiceBinding | None:
+        """The served service a request addresses by its shape (target header or REST route), if any."""
+        targeted = self._targeted_service(request)
+        if targeted is not None:
+            return targeted
+        for binding in self.services.values():
+            if binding.router is None:
+                continue
+            try:
+                binding.router.match(request)
+            except (ServiceError, MalformedEncoding):
+                continue
+            return binding
+        return None
 
     def _parse(self, ctx: RequestContext) -> None:
         binding = ctx.service
@@ -105,7 +163,7 @@ class Gateway:
             if binding.protocol == "json":
                 self._check_json_content_type(request)
             wire = binding.parser.parse(operation, request, labels)
-        except MalformedEncoding as exc:
+        except (MalformedEncoding, UnicodeDecodeError) as exc:
             raise errors.SerializationException(f"Malformed request: {exc}") from None
         ctx.wire_params = wire
         validate_input(operation.input_shape, wire)
@@ -114,7 +172,7 @@ class Gateway:
     @staticmethod
     def _check_json_content_type(request: HttpRequest) -> None:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type not in ("application/x-amz-json-1.1", "application/x-amz-json-1.0", "application/json"):
+        if content_type not in JSON_CONTENT_TYPES:
             raise errors.UnknownOperationException(
                 f"Unsupported Content-Type '{content_type}' for an awsJson request", status=404
             )
@@ -156,59 +214,74 @@ class Gateway:
             return
         if scope["type"] != "http":
             return
-        request_or_response = await self._read(scope, receive)
-        if isinstance(request_or_response, HttpResponse):
-            response = request_or_response
-        elif request_or_response.raw_path == HEALTH_PATH and request_or_response.method == "GET":
-            response = HttpResponse(200, {"Content-Type": "application/json"}, orjson.dumps({"status": "ok"}))
-        else:
-            response = self.handle(request_or_response)
-        response.headers.setdefault("x-amzn-RequestId", str(uuid.uuid4()))
-        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()]
+        try:
+            response = await self._serve_http(scope, receive)
+        except Exception:
+            log.exception("internal error reading or answering %s %s", scope.get("method"), scope.get("path"))
+            response = _error_response(errors.InternalFailure("An internal error occurred."), close=True)
+        if response is None:
+            return  # the client went away before its request was complete
+        headers = response.wire_headers()
         headers.append((b"content-length", str(len(response.body)).encode()))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
 
-    async def _read(self, scope: Scope, receive: Receive) -> HttpRequest | HttpResponse:
+    async def _serve_http(self, scope: Scope, receive: Receive) -> HttpResponse | None:
+        request = await self._read(scope, receive)
+        if request is None or isinstance(request, HttpResponse):
+            return request
+        if request.raw_path == HEALTH_PATH and request.method in ("GET", "HEAD"):
+            response = HttpResponse(200, {"Content-Type": "application/json"}, orjson.dumps({"status": "ok"}))
+        elif request.method == "OPTIONS" and "access-control-request-method" in request.headers:
+            response = _preflight(request)
+        else:
+            response = self.handle(request)
+        if "origin" in request.headers:
+            response.headers.setdefault("Access-Control-Allow-Origin", "*")
+            response.headers.setdefault("Access-Control-Expose-Headers", CORS_EXPOSE)
+        response.headers.setdefault("x-amzn-RequestId", str(uuid.uuid4()))
+        return response
+
+    async def _read(self, scope: Scope, receive: Receive) -> HttpRequest | HttpResponse | None:
         limit = self.settings.max_body_bytes
-        headers: dict[str, str] = {}
-        for raw_name, raw_value in scope["headers"]:
-            name = raw_name.decode("latin-1").lower()
-            value = raw_value.decode("latin-1")
-            headers[name] = f"{headers[name]},{value}" if name in headers else value
-        declared = headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            return self._too_large(limit)
+        headers = read_headers(scope["headers"])
+        declared = headers.get("content-length", "").strip()
+        if declared.isdigit() and int(declared) > limit:
+            return _too_large(limit)
         chunks: list[bytes] = []
         size = 0
         while True:
-            message = await receive()
+            try:
+                message = await receive()
+            except asyncio.CancelledError:
+                # uvicorn's graceful-shutdown timeout ended a request whose body never finished.
+                return _error_response(ServiceError(SHUTTING_DOWN, code="ServiceUnavailable", status=503), close=True)
             if message["type"] == "http.disconnect":
-                break
+                return None
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                return self._too_large(limit)
+                return _too_large(limit)
             chunks.append(chunk)
             if not message.get("more_body"):
                 break
-        raw_path = scope.get("raw_path") or scope["path"].encode()
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode("utf-8")
+        raw_query: bytes = scope.get("query_string", b"")
+        try:
+            check_request_target(raw_path, raw_query)
+        except MalformedEncoding as exc:
+            return _error_response(errors.SerializationException(f"Malformed request: {exc}"))
         client = scope.get("client") or ("", 0)
         return HttpRequest(
             method=scope["method"],
-            raw_path=raw_path.decode("latin-1").split("?", 1)[0],
-            query_string=scope.get("query_string", b"").decode("latin-1"),
+            raw_path=raw_path.decode("ascii").split("?", 1)[0],
+            query_string=raw_query.decode("ascii"),
             headers=headers,
             body=b"".join(chunks),
             client_host=client[0] or "",
             client_port=client[1] or 0,
             scheme=scope.get("scheme", "http"),
         )
-
-    @staticmethod
-    def _too_large(limit: int) -> HttpResponse:
-        error = errors.RequestEntityTooLargeException(f"Request body exceeds the limit of {limit} bytes")
-        return _FALLBACK.serialize_error(None, error)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -222,6 +295,33 @@ class Gateway:
                     await _maybe_await(hook())
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _error_response(error: ServiceError, *, close: bool = False) -> HttpResponse:
+    """An error answered before any service is known, in the JSON form both protocols parse."""
+    response = _FALLBACK.serialize_error(None, error)
+    response.headers["x-amzn-RequestId"] = str(uuid.uuid4())
+    if close:
+        response.headers["Connection"] = "close"
+    return response
+
+
+def _too_large(limit: int) -> HttpResponse:
+    error = errors.RequestEntityTooLargeException(f"Request body exceeds the limit of {limit} bytes")
+    return _error_response(error, close=True)
+
+
+def _preflight(request: HttpRequest) -> HttpResponse:
+    headers = {
+        "Access-Control-Allow-Origin": request.headers.get("origin", "*") or "*",
+        "Access-Control-Allow-Methods": CORS_METHODS,
+        "Access-Control-Max-Age": "172800",
+        "Vary": "Origin",
+    }
+    requested = request.headers.get("access-control-request-headers")
+    if requested:
+        headers["Access-Control-Allow-Headers"] = requested
+    return HttpResponse(200, headers, b"")
 
 
 async def _maybe_await(value: Any) -> None:

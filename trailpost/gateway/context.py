@@ -1,4 +1,8 @@
-"""The typed context one request carries through the gateway steps and into its handler."""
+"""The typed context one request carries through the gateway steps and into its handler.
+
+``account_id`` and ``region`` (and so ``scope``) come only from verified credentials: the
+principal of the access key and the region of its SigV4 credential scope.
+"""
 
 from __future__ import annotations
 
@@ -50,6 +54,15 @@ class RequestContext:
     def scope(self) -> str:
         """The state-store scope of this call's regional resources: ``<account>/<region>``."""
         return f"{self.account_id}/{self.region}"
+
+    @property
+    def source_ip(self) -> str:
+        """The client's address as the server saw it."""
+        return self.request.client_host
+
+    @property
+    def user_agent(self) -> str:
+        return self.request.user_agent
 
     @property
     def operation_name(self) -> str:

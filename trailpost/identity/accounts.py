@@ -1,9 +1,13 @@
 """Accounts and their access keys, kept in the state store.
 
 An account is ``("identity.account", "", <account id>)``; an access key is
-``("identity.access_key", "", <key id>)`` holding its secret, owner and status. The default
-account and its root key are made on first start (``ensure_default_account``), from settings when
-they give them, else generated in AWS's formats.
+``("identity.access_key", "", <key id>)`` holding its secret, owner and status (``Active`` or
+``Inactive``); ``("identity.setting", "", "default_account")`` names the data directory's default
+account. The default account and its root key are made on first start (``ensure_default_account``),
+from settings when they give them, else generated in AWS's formats; later starts load them.
+
+Rules: account ids and names are unique (the name ``default`` belongs to the default account);
+access key ids are unique across accounts; only ``Active`` keys authenticate (``lookup_key``).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from trailpost.store.base import StateStore
 
 ACCOUNT = "identity.account"
 ACCESS_KEY = "identity.access_key"
+SETTING = "identity.setting"
+DEFAULT_ACCOUNT_NAME = "default"
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +100,20 @@ class AccountRegistry:
                 return RootKey(account_id, doc["access_key_id"], doc["secret_access_key"])
         return None
 
+    def set_key_status(self, access_key_id: str, status: str) -> None:
+        """Activate or deactivate a key (``Active`` / ``Inactive``); ``KeyError`` if there is none."""
+        if status not in ("Active", "Inactive"):
+            raise ValueError(f"status must be Active or Inactive, not {status!r}")
+        with self.store.transaction():
+            doc = self.store.get(ACCESS_KEY, "", access_key_id)
+            if doc is None:
+                raise KeyError(access_key_id)
+            self.store.put(ACCESS_KEY, "", access_key_id, {**doc, "status": status})
+
     def lookup_key(self, access_key_id: str) -> tuple[str, Principal] | None:
-        """The secret and principal of an active access key, or ``None``."""
+        """The secret and principal of an active long-term access key, or ``None``."""
+        if not access_key_id:
+            return None
         doc = self.store.get(ACCESS_KEY, "", access_key_id)
         if doc is None or doc["status"] != "Active":
             return None
@@ -116,13 +134,28 @@ def ensure_default_account(
     access_key_id: str | None,
     secret_access_key: str | None,
 ) -> tuple[RootKey, bool]:
-    """The default account's root key, creating both on first start. Returns (key, created)."""
-    if registry.account(account_id) is None:
-        key = registry.create_account(
-            "default", account_id=account_id, access_key_id=access_key_id, secret_access_key=secret_access_key
-        )
-        return key, True
-    key = registry.root_key(account_id)
+    """The default account's root key, creating both on first start. Returns (key, created).
+
+    On later starts the stored default account and its key win over the arguments, which only
+    seed the first start. ``ValueError`` if the stored default account has no active root key.
+    """
+    store = registry.store
+    with store.transaction():
+        marker = store.get(SETTING, "", "default_account")
+        if marker is None:
+            named = [doc for doc in registry.accounts() if doc["name"] == DEFAULT_ACCOUNT_NAME]
+            if not named:
+                key = registry.create_account(
+                    DEFAULT_ACCOUNT_NAME,
+                    account_id=account_id,
+                    access_key_id=access_key_id,
+                    secret_access_key=secret_access_key,
+                )
+                store.put(SETTING, "", "default_account", {"account_id": key.account_id})
+                return key, True
+            marker = {"account_id": named[0]["account_id"]}
+            store.put(SETTING, "", "default_account", marker)
+        key = registry.root_key(marker["account_id"])
     if key is None:
-        raise RuntimeError(f"account {account_id} has no active root key")
+        raise ValueError(f"the default account {marker['account_id']} has no active root access key")
     return key, False

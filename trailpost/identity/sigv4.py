@@ -1,27 +1,50 @@
 """AWS Signature Version 4: reading the ``Authorization`` header and checking the signature.
 
-The canonical request is rebuilt by botocore's own ``SigV4Auth`` from the raw path and query (the
-signer double-encodes the path, so ``%3A`` becomes ``%253A``), with exactly the headers the client
-signed. Failures are ``AuthFailure`` with a protocol-neutral ``reason``; the gateway turns a reason
-into the error code the request's protocol uses (``auth_errors``).
+Checks, in the order the gateway applies them, each failing with an ``AuthFailure`` whose
+protocol-neutral ``reason`` the gateway turns into the error code of the request's protocol:
+
+1. ``read_authorization`` - a header is there (``missing``) and well formed: the
+   ``AWS4-HMAC-SHA256`` scheme, ``key=value`` parameters, ``Credential``, ``SignedHeaders``,
+   ``Signature``, a five-part credential scope and an ISO-8601 basic ``X-Amz-Date`` (or an HTTP
+   ``Date``) (``incomplete``). Messages are AWS's.
+2. ``check_scope`` - the scope names the service the request reaches, a well-formed region and
+   the ``aws4_request`` terminator (``signature``).
+3. ``check_freshness`` - the scope date is the day of ``X-Amz-Date`` (``signature``), and the
+   time is within 15 minutes of the server's clock (``expired``).
+4. ``verify_signature`` - ``host`` is signed and the signature is the one the key's secret gives
+   (``signature``).
+
+The canonical request follows the SigV4 specification for every service but S3: the raw path
+with dot segments and empty segments removed, percent-encoded once more (``%3A`` -> ``%253A``);
+the query with pairs sorted; the signed headers with whitespace collapsed; the SHA-256 of the
+exact body bytes (an ``X-Amz-Content-SHA256`` header is never trusted in its place). Two query
+canonicalizations are accepted, both functions of the raw bytes that read ``+`` as a space: the
+raw pairs sorted (what botocore computes) and the pairs decoded and re-encoded (what the
+specification and SDKs that normalize compute). For botocore-encoded queries they coincide.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from functools import lru_cache
+from urllib.parse import quote
 
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
+from botocore.utils import normalize_url_path
 
-from trailpost.http import HttpRequest
+from trailpost.http import HttpRequest, MalformedEncoding, percent_decode
 
 ALGORITHM = "AWS4-HMAC-SHA256"
+TERMINATOR = "aws4_request"
 MAX_SKEW = timedelta(minutes=15)
-_PARAM = re.compile(r"(\w+)=([^,\s]*)")
+AMZ_DATE = "%Y%m%dT%H%M%SZ"
+_TOKEN_SPLIT = re.compile(r"[,\s]+")
+_AMZ_DATE = re.compile(r"^\d{8}T\d{6}Z$", re.ASCII)
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$", re.ASCII)
 
 
 class AuthFailure(Exception):
@@ -42,101 +65,210 @@ class SignedRequest:
     date: str
     region: str
     service: str
+    terminator: str
     signed_headers: tuple[str, ...]
     signature: str
     amz_date: str
     security_token: str | None
 
+    @property
+    def credential_scope(self) -> str:
+        return f"{self.date}/{self.region}/{self.service}/{self.terminator}"
+
 
 def read_authorization(request: HttpRequest) -> SignedRequest:
     """Parse the SigV4 ``Authorization`` header; ``AuthFailure`` if missing or garbled."""
-    header = request.headers.get("authorization")
+    header = request.headers.get("authorization", "").strip()
     if not header:
-        raise AuthFailure("missing", "Request is missing Authentication Token")
-    algorithm, _, rest = header.strip().partition(" ")
-    if algorithm != ALGORITHM:
-        raise AuthFailure(
-            "incomplete",
-            f"Unsupported AWS 'algorithm': '{algorithm}'. Only {ALGORITHM} is supported.",
-        )
-    params = dict(_PARAM.findall(rest))
-    missing = [name for name in ("Credential", "SignedHeaders", "Signature") if not params.get(name)]
-    amz_date = request.headers.get("x-amz-date", "")
-    problems = [f"Authorization header requires '{name}' parameter." for name in missing]
-    if not amz_date:
+        raise AuthFailure("missing", "Missing Authentication Token")
+    scheme, _, rest = header.partition(" ")
+    params: dict[str, str] = {}
+    if scheme == ALGORITHM:
+        for token in filter(None, _TOKEN_SPLIT.split(rest)):
+            name, eq, value = token.partition("=")
+            if not eq:
+                raise AuthFailure(
+                    "incomplete",
+                    f"'{token}' not a valid key=value pair (missing equal-sign) in Authorization header: '{header}'.",
+                )
+            params[name] = value
+    amz_date = _request_date(request)
+    problems = [
+        f"Authorization header requires '{name}' parameter."
+        for name in ("Credential", "Signature", "SignedHeaders")
+        if not params.get(name)
+    ]
+    if amz_date is None:
         problems.append("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
     if problems:
         raise AuthFailure("incomplete", " ".join(problems) + f" Authorization={header}")
-    scope = params["Credential"].split("/")
-    if len(scope) != 5 or scope[4] != "aws4_request" or not scope[0]:
+    assert amz_date is not None
+    if not _AMZ_DATE.match(amz_date) or _parse_amz_date(amz_date) is None:
         raise AuthFailure(
             "incomplete",
-            f"Credential should be scoped to a valid region. Credential={params['Credential']}",
+            f"Date must be in ISO-8601 'basic format'. Got '{amz_date}'. See http://en.wikipedia.org/wiki/ISO_8601",
         )
+    credential = params["Credential"]
+    scope = credential.split("/")
+    if len(scope) != 5:
+        raise AuthFailure(
+            "incomplete",
+            "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, "
+            f"got '{credential}'",
+        )
+    token = request.headers.get("x-amz-security-token", "").strip()
     return SignedRequest(
         access_key_id=scope[0],
         date=scope[1],
         region=scope[2],
         service=scope[3],
-        signed_headers=tuple(params["SignedHeaders"].split(";")),
+        terminator=scope[4],
+        signed_headers=tuple(name.lower() for name in params["SignedHeaders"].split(";")),
         signature=params["Signature"],
         amz_date=amz_date,
-        security_token=request.headers.get("x-amz-security-token"),
+        security_token=token or None,
     )
 
 
-def _parse_amz_date(value: str) -> datetime:
+def _request_date(request: HttpRequest) -> str | None:
+    """``X-Amz-Date`` as sent, else an HTTP ``Date`` header in ISO-8601 basic form, else ``None``."""
+    amz_date = request.headers.get("x-amz-date", "").strip()
+    if amz_date:
+        return amz_date
+    date = request.headers.get("date", "").strip()
+    if not date:
+        return None
     try:
-        return datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        parsed = parsedate_to_datetime(date)
+    except (TypeError, ValueError, IndexError):
+        return date  # reported as not ISO-8601
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).strftime(AMZ_DATE)
+
+
+def _parse_amz_date(value: str) -> datetime | None:
+    try:
+        return datetime.strptime(value, AMZ_DATE).replace(tzinfo=UTC)
     except ValueError:
-        raise AuthFailure("incomplete", f"Invalid X-Amz-Date: {value}") from None
+        return None
+
+
+def check_scope(signed: SignedRequest, service: str) -> None:
+    """The credential scope must name ``service``, a well-formed region and ``aws4_request``."""
+    if signed.terminator != TERMINATOR:
+        raise AuthFailure(
+            "signature",
+            f"Credential should be scoped with a valid terminator: '{TERMINATOR}', not '{signed.terminator}'.",
+        )
+    if signed.service != service:
+        raise AuthFailure("signature", f"Credential should be scoped to correct service: '{service}'. ")
+    if not _REGION.match(signed.region):
+        raise AuthFailure("signature", f"Credential should be scoped to a valid region, not '{signed.region}'. ")
 
 
 def check_freshness(signed: SignedRequest, now: datetime) -> None:
-    """Reject a request signed more than 15 minutes away from ``now`` or with a mismatched scope date."""
+    """Reject a scope date other than the request's day, or a time more than 15 minutes off ``now``."""
     when = _parse_amz_date(signed.amz_date)
+    assert when is not None, "read_authorization accepted a malformed date"
     if signed.amz_date[:8] != signed.date:
         raise AuthFailure(
             "signature",
             f"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
             f"'{signed.date}' != '{signed.amz_date[:8]}', from '{signed.amz_date}'.",
         )
-    stamp = now.strftime("%Y%m%dT%H%M%SZ")
+    stamp = now.strftime(AMZ_DATE)
     if when < now - MAX_SKEW:
-        limit = (now - MAX_SKEW).strftime("%Y%m%dT%H%M%SZ")
+        limit = (now - MAX_SKEW).strftime(AMZ_DATE)
         raise AuthFailure(
             "expired", f"Signature expired: {signed.amz_date} is now earlier than {limit} ({stamp} - 15 min.)"
         )
     if when > now + MAX_SKEW:
-        limit = (now + MAX_SKEW).strftime("%Y%m%dT%H%M%SZ")
+        limit = (now + MAX_SKEW).strftime(AMZ_DATE)
         raise AuthFailure(
             "expired", f"Signature not yet current: {signed.amz_date} is still later than {limit} ({stamp} + 15 min.)"
         )
 
 
-def expected_signature(request: HttpRequest, signed: SignedRequest, secret: str) -> str:
-    """The signature the client should have sent, given the key's secret."""
-    headers = {}
-    for name in signed.signed_headers:
-        value = request.headers.get(name)
-        if value is not None:
-            headers[name] = value
-    url = f"{request.scheme}://{request.headers.get('host', '')}{request.raw_path}"
-    if request.query_string:
-        url += "?" + request.query_string
-    aws_request = AWSRequest(method=request.method, url=url, data=request.body, headers=headers)
-    aws_request.context["timestamp"] = signed.amz_date
-    signer = SigV4Auth(Credentials(signed.access_key_id, secret, signed.security_token), signed.service, signed.region)
-    canonical = signer.canonical_request(aws_request)
-    return signer.signature(signer.string_to_sign(aws_request, canonical), aws_request)
+# -- the canonical request ----------------------------------------------------------------------
+
+
+def canonical_uri(raw_path: str) -> str:
+    """The path as SigV4 signs it outside S3: normalized, then percent-encoded once more."""
+    return quote(normalize_url_path(raw_path), safe="/~")
+
+
+def canonical_queries(query: str) -> list[str]:
+    """The accepted canonical forms of a raw query string (see the module docstring)."""
+    parts = [part.partition("=") for part in query.split("&")] if query else []
+    raw = "&".join(f"{key}={value}" for key, value in sorted((key, value) for key, _, value in parts))
+    forms = [raw]
+    try:
+        encoded = sorted(
+            (_encode(percent_decode(key, plus_is_space=True)), _encode(percent_decode(value, plus_is_space=True)))
+            for key, _, value in parts
+            if key or value
+        )
+    except MalformedEncoding:
+        return forms
+    normalized = "&".join(f"{key}={value}" for key, value in encoded)
+    if normalized != raw:
+        forms.append(normalized)
+    return forms
+
+
+def _encode(text: str) -> str:
+    return quote(text, safe="-_.~")
+
+
+def canonical_headers(request: HttpRequest, names: tuple[str, ...]) -> str:
+    """``name:value`` lines of the signed headers, values trimmed with inner whitespace collapsed."""
+    return "".join(f"{name}:{' '.join(request.headers.get(name, '').split())}\n" for name in names)
+
+
+def string_to_sign(request: HttpRequest, signed: SignedRequest, query: str) -> str:
+    canonical = "\n".join(
+        (
+            request.method,
+            canonical_uri(request.raw_path),
+            query,
+            canonical_headers(request, signed.signed_headers),
+            ";".join(signed.signed_headers),
+            hashlib.sha256(request.body).hexdigest(),
+        )
+    )
+    digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return f"{ALGORITHM}\n{signed.amz_date}\n{signed.credential_scope}\n{digest}"
+
+
+@lru_cache(maxsize=512)
+def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
+    """``kSigning`` of the SigV4 key derivation (cached: it changes once a day per key and scope)."""
+    key = ("AWS4" + secret).encode("utf-8")
+    for part in (date, region, service, TERMINATOR):
+        key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
+    return key
+
+
+def expected_signatures(request: HttpRequest, signed: SignedRequest, secret: str) -> list[str]:
+    """The signatures a client holding ``secret`` may have sent, one per accepted query form."""
+    key = signing_key(secret, signed.date, signed.region, signed.service)
+    return [
+        hmac.new(key, string_to_sign(request, signed, query).encode("utf-8"), hashlib.sha256).hexdigest()
+        for query in canonical_queries(request.query_string)
+    ]
 
 
 def verify_signature(request: HttpRequest, signed: SignedRequest, secret: str) -> None:
     """``AuthFailure('signature')`` unless the request carries the right signature."""
     if "host" not in signed.signed_headers:
-        raise AuthFailure("signature", "'Host' must be a 'SignedHeader' in the AWS Authorization.")
-    expected = expected_signature(request, signed, secret)
-    if not hmac.compare_digest(expected, signed.signature):
+        raise AuthFailure("signature", "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
+    given = signed.signature.encode("utf-8")
+    matches = [
+        hmac.compare_digest(expected.encode("ascii"), given)
+        for expected in expected_signatures(request, signed, secret)
+    ]
+    if not any(matches):
         raise AuthFailure(
             "signature",
             "The request signature we calculated does not match the signature you provided. "
