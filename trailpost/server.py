@@ -128,9 +128,10 @@ def create_app(settings: Settings) -> App:
         raise StartupError(f"cannot prepare the default account in {settings.data_root}: {exc}") from None
     services = build_services()
     gateway = Gateway(settings, store, services)
-    runner = BackgroundRunner(settings, store, services)
+    runner = BackgroundRunner(settings, store, services, gateway.commits)
     gateway.on_startup.append(runner.start)
     gateway.on_shutdown.append(runner.stop)
+    gateway.on_shutdown.append(gateway.commits.close)
     gateway.on_shutdown.append(store.close)
     return App(settings, gateway, store, runner, key, created, _ignored_settings(settings, key, created))
 

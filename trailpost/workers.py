@@ -1,8 +1,9 @@
 """Background work that never runs on the request path: service lifecycles ticking on a timer.
 
 Each service binding may declare tickers ``(store, settings, now)``; the runner calls them every
-``interval`` seconds on the event loop (they are short, store-bound steps) and logs, never
-propagates, their failures so that one bad resource cannot stop the others.
+``interval`` seconds on the event loop (they are short, store-bound steps), each inside a
+group-commit batch like a request's work, and logs, never propagates, their failures so that one
+bad resource cannot stop the others.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import time
 from trailpost.config import Settings
 from trailpost.services.base import ServiceBinding
 from trailpost.store.base import StateStore
+from trailpost.store.commit import GroupCommit
 
 log = logging.getLogger("trailpost.workers")
 
@@ -22,9 +24,16 @@ log = logging.getLogger("trailpost.workers")
 class BackgroundRunner:
     """Runs every binding's tickers periodically until stopped."""
 
-    def __init__(self, settings: Settings, store: StateStore, services: list[ServiceBinding]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: StateStore,
+        services: list[ServiceBinding],
+        commits: GroupCommit | None = None,
+    ) -> None:
         self.settings = settings
         self.store = store
+        self.commits = commits
         self.tickers = [ticker for binding in services for ticker in binding.tickers]
         self.interval = max(0.05, min(1.0, settings.lifecycle_seconds / 4 or 0.05))
         self._task: asyncio.Task[None] | None = None
@@ -40,7 +49,15 @@ class BackgroundRunner:
 
     async def _run(self) -> None:
         while True:
-            self.tick()
+            if self.commits is None:
+                self.tick()
+            else:
+                now = time.time()
+                for ticker in self.tickers:
+                    try:
+                        await self.commits.run(lambda t=ticker, at=now: t(self.store, self.settings, at))
+                    except Exception:
+                        log.exception("background ticker %s failed", getattr(ticker, "__name__", ticker))
             await asyncio.sleep(self.interval)
 
     def start(self) -> None:

@@ -6,9 +6,16 @@ Steps, in order (``Gateway.handle``)::
     2 route         service from the SigV4 credential scope (the service the request's target
                     header or REST route addresses, when the scope names another one)
     3 authenticate  SigV4 against the stored secret -> Principal; region from the scope
+    ---- from here on the caller is known: the call is recorded whatever its outcome ----
     4 parse         wire -> params (model member names), validated against the model
-    5 dispatch      handler(ctx, snake_case params) -> result | ServiceError
-    6 respond       result or error serialized per protocol; x-amzn-RequestId on every response
+    5 authorize     each of ``authorizers`` may refuse the call (IAM policies)
+    6 dispatch      handler(ctx, snake_case params) -> result | ServiceError, under a savepoint
+    7 record        the CloudTrail record of the call (``audit.record``) into the event store
+    8 respond       result or error serialized per protocol; x-amzn-RequestId on every response
+
+Steps 4-7 run inside a group-commit batch (``store.commit``): the response leaves only after the
+batch holding the call's state changes and its record is durable. A request that cannot be tied
+to an account (no or bad credentials) is not an event, as in AWS; it goes to the server log.
 
 Nothing here knows a service: routing, parsing and serializing are driven by each service's model.
 
@@ -32,12 +39,14 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import orjson
 
+from trailpost.audit.record import build_record
 from trailpost.config import Settings
 from trailpost.gateway.authenticate import auth_error, authenticate
 from trailpost.gateway.context import RequestContext
@@ -51,7 +60,9 @@ from trailpost.protocol.routing import target_operation
 from trailpost.protocol.serializers import JsonResponseSerializer
 from trailpost.protocol.validation import validate_input
 from trailpost.services.base import ServiceBinding
-from trailpost.store.base import StateStore
+from trailpost.store.commit import GroupCommit
+from trailpost.store.events import SqliteEventStore
+from trailpost.store.sqlite import SqliteStateStore
 
 log = logging.getLogger("trailpost.gateway")
 
@@ -70,9 +81,18 @@ _FALLBACK = JsonResponseSerializer()
 class Gateway:
     """Routes, authenticates, parses, dispatches and serializes every API request."""
 
-    def __init__(self, settings: Settings, store: StateStore, services: list[ServiceBinding]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: SqliteStateStore,
+        services: list[ServiceBinding],
+        events: SqliteEventStore | None = None,
+    ) -> None:
         self.settings = settings
         self.store = store
+        self.events = events or SqliteEventStore(store.connection, store.lock)
+        self.commits = GroupCommit(store)
+        self.authorizers: list[Callable[[RequestContext], None]] = []
         self.accounts = AccountRegistry(store)
         self.services = {binding.signing_name: binding for binding in services}
         self._by_target = {
@@ -85,17 +105,50 @@ class Gateway:
 
     # -- the pipeline -------------------------------------------------------------------------
 
-    def handle(self, request: HttpRequest) -> HttpResponse:
+    async def handle(self, request: HttpRequest) -> HttpResponse:
+        """Answer one API request; every call whose caller is known is recorded before the answer."""
         ctx = RequestContext(request=request, store=self.store, settings=self.settings)
         try:
             self._route_and_authenticate(ctx)
-            self._parse(ctx)
-            self._dispatch(ctx)
         except ServiceError as error:
             ctx.error = error
         except Exception:
-            log.exception("internal error in %s %s", ctx.service and ctx.service.name, ctx.operation_name)
+            log.exception("internal error authenticating a request to %s", ctx.service and ctx.service.name)
             ctx.error = self._internal_error(ctx)
+        if ctx.principal is None:
+            # Not tied to an account: no event, as in AWS; the server log says why.
+            log.info("unauthenticated request %s %s: %s", request.method, request.raw_path, ctx.error)
+            return self._respond_safely(ctx)
+        try:
+            return await self.commits.run(lambda: self._audited(ctx))
+        except Exception:
+            # The event (or the batch it was in) could not be made durable: fail closed.
+            log.exception("could not record %s; the call fails", ctx.operation_name)
+            ctx.error, ctx.result = self._internal_error(ctx), None
+            return self._respond_safely(ctx)
+
+    def _audited(self, ctx: RequestContext) -> HttpResponse:
+        """Parse, authorize and dispatch, then store the call's record; runs inside a commit batch."""
+        try:
+            self._parse(ctx)
+            for step in self.authorizers:
+                step(ctx)
+            with self.store.transaction():  # a failing handler leaves no state behind
+                self._dispatch(ctx)
+        except ServiceError as error:
+            ctx.error, ctx.result = error, None
+        except Exception:
+            log.exception("internal error in %s %s", ctx.service and ctx.service.name, ctx.operation_name)
+            ctx.error, ctx.result = self._internal_error(ctx), None
+        response = self._respond_safely(ctx)
+        if ctx.operation is not None:
+            record = build_record(ctx, event_id=str(uuid.uuid4()), event_time=time.time())
+            self.events.append(record)
+        else:
+            log.info("request to no known operation of %s: %s", ctx.service and ctx.service.name, ctx.error)
+        return response
+
+    def _respond_safely(self, ctx: RequestContext) -> HttpResponse:
         try:
             return self._respond(ctx)
         except Exception:
@@ -192,10 +245,10 @@ class Gateway:
         binding = ctx.service
         if ctx.error is not None:
             serializer = binding.serializer if binding is not None else _FALLBACK
-            response = serializer.serialize_error(binding.model if binding else None, ctx.error)
+            response = serializer.serialize_error(binding.model if binding else None, ctx.error, ctx.request_id)
         else:
             assert binding is not None and ctx.operation is not None
-            response = binding.serializer.serialize(ctx.operation, ctx.result or {})
+            response = binding.serializer.serialize(ctx.operation, ctx.result or {}, ctx.request_id)
         response.headers["x-amzn-RequestId"] = ctx.request_id
         return response
 
@@ -235,7 +288,7 @@ class Gateway:
         elif request.method == "OPTIONS" and "access-control-request-method" in request.headers:
             response = _preflight(request)
         else:
-            response = self.handle(request)
+            response = await self.handle(request)
         if "origin" in request.headers:
             response.headers.setdefault("Access-Control-Allow-Origin", "*")
             response.headers.setdefault("Access-Control-Expose-Headers", CORS_EXPOSE)

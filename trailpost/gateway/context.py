@@ -44,6 +44,7 @@ class RequestContext:
     params: dict[str, Any] = field(default_factory=dict)
     result: dict[str, Any] | None = None
     error: ServiceError | None = None
+    tls_details: dict[str, str] | None = None
 
     @property
     def account_id(self) -> str:

@@ -68,10 +68,12 @@ class ResponseSerializer:
 
     content_type = "application/json"
 
-    def serialize(self, operation: OperationModel, result: dict[str, Any]) -> HttpResponse:
+    def serialize(self, operation: OperationModel, result: dict[str, Any], request_id: str = "") -> HttpResponse:
         raise NotImplementedError
 
-    def serialize_error(self, model: ServiceModel | None, error: ServiceError) -> HttpResponse:
+    def serialize_error(
+        self, model: ServiceModel | None, error: ServiceError, request_id: str = ""
+    ) -> HttpResponse:
         body: dict[str, Any] = {"__type": error.code, "message": error.message}
         shape = None
         if model is not None and error.code in model.shape_names:
@@ -88,7 +90,7 @@ class JsonResponseSerializer(ResponseSerializer):
 
     content_type = "application/x-amz-json-1.1"
 
-    def serialize(self, operation: OperationModel, result: dict[str, Any]) -> HttpResponse:
+    def serialize(self, operation: OperationModel, result: dict[str, Any], request_id: str = "") -> HttpResponse:
         body = _to_json(operation.output_shape, result) if operation.output_shape is not None else {}
         return HttpResponse(200, {"Content-Type": self.content_type}, orjson.dumps(body or {}))
 
@@ -98,7 +100,7 @@ class RestJsonResponseSerializer(ResponseSerializer):
 
     content_type = "application/json"
 
-    def serialize(self, operation: OperationModel, result: dict[str, Any]) -> HttpResponse:
+    def serialize(self, operation: OperationModel, result: dict[str, Any], request_id: str = "") -> HttpResponse:
         shape = operation.output_shape
         headers = {"Content-Type": self.content_type}
         status = 200

@@ -91,6 +91,11 @@ class SqliteStateStore:
                 self._conn.execute("ROLLBACK")
 
     @property
+    def lock(self) -> threading.RLock:
+        """The lock every user of ``connection`` must hold."""
+        return self._lock
+
+    @property
     def in_transaction(self) -> bool:
         return self._conn.in_transaction
 
