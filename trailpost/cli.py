@@ -1,13 +1,29 @@
-"""The ``trailpost`` command: ``serve`` runs the server, ``account create`` adds an account."""
+"""The ``trailpost`` command: ``serve`` runs the server, ``account create`` adds an account.
+
+Exit codes: 0 on success (``serve`` also after SIGINT or SIGTERM), 2 for a usage error (an
+invalid flag or ``TRAILPOST_*`` value, named in the message), 1 when the command cannot do its
+work (data directory unusable, port taken, duplicate account).
+"""
 
 from __future__ import annotations
 
-import sys
+import logging
+import re
+import sqlite3
 from pathlib import Path
 
 import click
 
-from trailpost.config import Settings
+from trailpost.config import ConfigError, Settings
+
+_ACCOUNT_NAME = re.compile(r"^[\x20-\x7e]{1,50}$")
+
+
+def _settings(**flags: object) -> Settings:
+    try:
+        return Settings.load(**flags)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 @click.group()
@@ -18,12 +34,12 @@ def main() -> None:
 
 @main.command()
 @click.option("--host", default=None, help="Address to listen on [env TRAILPOST_HOST; default 127.0.0.1].")
-@click.option("--port", type=int, default=None, help="Port [env TRAILPOST_PORT; default 4566].")
+@click.option("--port", type=int, default=None, help="Port, 1-65535 [env TRAILPOST_PORT; default 4566].")
 @click.option(
     "--data-dir",
     type=click.Path(path_type=Path),
     default=None,
-    help="Data directory [env TRAILPOST_DATA_DIR; default ./trailpost-data].",
+    help="Data directory, created 0700 if missing [env TRAILPOST_DATA_DIR; default ./trailpost-data].",
 )
 @click.option(
     "--lifecycle-seconds",
@@ -31,16 +47,31 @@ def main() -> None:
     default=None,
     help="Seconds per order/capacity-task lifecycle step [env TRAILPOST_LIFECYCLE_SECONDS; default 30].",
 )
-@click.option("--log-level", default=None, type=click.Choice(["debug", "info", "warning", "error"]))
+@click.option(
+    "--log-level",
+    default=None,
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    help="[env TRAILPOST_LOG_LEVEL; default info]",
+)
 def serve(**flags: object) -> None:
-    """Run trailpost on one port for every service."""
+    """Run trailpost on one port for every service, until SIGINT or SIGTERM.
+
+    On first start with an empty data directory the default account (TRAILPOST_ACCOUNT_ID,
+    default 123456789012) and its root access key (TRAILPOST_ROOT_ACCESS_KEY_ID and
+    TRAILPOST_ROOT_SECRET_ACCESS_KEY, else generated) are created and written to
+    <data-dir>/credentials.
+    """
+    from trailpost.server import StartupError
     from trailpost.server import serve as run
 
+    settings = _settings(**flags)
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
     try:
-        settings = Settings.load(**flags)
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
-    run(settings)
+        run(settings)
+    except StartupError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.group()
@@ -49,27 +80,45 @@ def account() -> None:
 
 
 @account.command("create")
-@click.option("--name", required=True, help="A unique name for the account.")
+@click.option("--name", required=True, help="A unique name for the account (1-50 characters).")
 @click.option("--account-id", default=None, help="12-digit id (default: generated).")
-@click.option("--data-dir", type=click.Path(path_type=Path), default=None)
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Data directory [env TRAILPOST_DATA_DIR; default ./trailpost-data].",
+)
 def account_create(name: str, account_id: str | None, data_dir: Path | None) -> None:
-    """Create an account and its root access key; the secret is printed once."""
+    """Create an account and its root access key; the secret is printed once.
+
+    Works while the server runs: the new key is accepted at once.
+    """
     from trailpost.identity.accounts import AccountRegistry
-    from trailpost.server import prepare_data_dir
+    from trailpost.server import STATE_FILE, StartupError, prepare_data_dir
     from trailpost.store.sqlite import SqliteStateStore
 
-    settings = Settings.load(data_dir=data_dir)
-    if account_id is not None and not (account_id.isdigit() and len(account_id) == 12):
-        raise click.UsageError("--account-id must be 12 digits")
-    store = SqliteStateStore(prepare_data_dir(settings.data_dir) / "state.db")
+    settings = _settings(data_dir=data_dir)
+    if not _ACCOUNT_NAME.match(name) or name.strip() != name:
+        raise click.UsageError("--name must be 1-50 printable ASCII characters without leading or trailing spaces")
+    if account_id is not None and not (account_id.isascii() and account_id.isdigit() and len(account_id) == 12):
+        raise click.UsageError(f"--account-id must be 12 digits, got {account_id!r}")
+    try:
+        prepare_data_dir(settings.data_dir)
+        store = SqliteStateStore(settings.data_path(STATE_FILE))
+    except (StartupError, OSError, ValueError, sqlite3.Error) as exc:
+        raise click.ClickException(f"cannot open the data directory {settings.data_root}: {exc}") from None
     try:
         key = AccountRegistry(store).create_account(name, account_id=account_id)
     except ValueError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        raise click.ClickException(str(exc)) from None
     finally:
         store.close()
     click.echo(f"account {key.account_id} ({name})")
     click.echo(f"aws_access_key_id = {key.access_key_id}")
     click.echo(f"aws_secret_access_key = {key.secret_access_key}")
-    click.echo("The secret is shown only now; keep it.", err=True)
+    click.echo("The secret access key is shown only now; keep it.", err=True)
+
+
+from trailpost.services.outposts.simulation import sim  # noqa: E402 - the `trailpost sim` commands
+
+main.add_command(sim)

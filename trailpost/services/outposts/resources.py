@@ -9,15 +9,28 @@ kind                key             document (besides the output-shape members)
 ==================  ==============  =====================================================
 outposts.site       site id         ``operating_address``/``shipping_address`` (Address),
                                     ``_created``
-outposts.outpost    outpost id      ``_created``, ``_decommission`` (None | REQUESTED)
-outposts.order      order id        ``_status_since`` (epoch of the last status change)
-outposts.asset      asset id        ``outpost_id``, ``order_id``, ``line_item_id``
+outposts.outpost    outpost id      ``_created``, ``_decommission`` (None | REQUESTED |
+                                    COMPLETED), ``_status_since``
+outposts.order      order id        ``_status_since`` (epoch of the last status change),
+                                    ``_step`` (lifecycle step), ``_capacity_plan`` (slots
+                                    per host from a capacity task run before install)
+outposts.asset      asset id        AssetInfo members + ``outpost_id``, ``order_id``,
+                                    ``line_item_id``, ``_state``, ``_mac_addresses``;
+                                    COMPUTE: ``_max_size``, ``_host_index``
 outposts.instance   instance id     AssetInstance members + ``outpost_id``
-outposts.capacity   task id         GetCapacityTaskOutput members, ``_status_since``
-outposts.quote      quote id        Quote members
-outposts.connection connection id   ``asset_id``, ConnectionDetails members
+outposts.capacity   task id         GetCapacityTaskOutput members, ``_status_since``,
+                                    ``_waiting_since``, ``_blocking`` (BlockingInstances
+                                    of a task failed by them)
+outposts.quote      quote id        ``_outpost_id``, ``_snapshot``, ``_planning``; each of
+                                    ``quote_options`` has ``_line_items`` (catalog_item_id,
+                                    quantity) and ``_generations``; ``quote_status`` is
+                                    stored CREATED | ORDER_SUBMITTED (EXPIRED and the
+                                    requirements: ``quotes.view``)
+outposts.connection connection id   ``asset_id``, ``connection_details``,
+                                    ``underlay_ip_address``, ``_server_private_key``
 outposts.private    outpost id      PrivateConnectivityConfig members
-outposts.renewal    outpost id      ``subscriptions`` (list of Subscription)
+outposts.renewal    outpost id      ``subscriptions`` (RENEWAL Subscriptions + payment
+                                    option/term, ``_client_token``, ``_result``)
 ==================  ==============  =====================================================
 """
 
@@ -69,6 +82,15 @@ def get_outpost(ctx: RequestContext, outpost_id_or_arn: str) -> dict[str, Any]:
     doc = ctx.store.get(OUTPOST, ctx.scope, outpost_id) if outpost_id else None
     if doc is None:
         raise NotFoundException(f"Outpost {outpost_id_or_arn} not found.")
+    return doc
+
+
+def get_quote(ctx: RequestContext, quote_id_or_arn: str) -> dict[str, Any]:
+    """The caller's quote named by id or ARN, or ``NotFoundException``."""
+    quote_id = ids.resolve(ctx, quote_id_or_arn, "quote")
+    doc = ctx.store.get(QUOTE, ctx.scope, quote_id) if quote_id else None
+    if doc is None:
+        raise NotFoundException(f"Quote {quote_id_or_arn} not found.")
     return doc
 
 
