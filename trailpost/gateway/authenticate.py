@@ -1,10 +1,21 @@
 """The authenticate step: SigV4 -> a ``Principal``, and each failure as its protocol words it.
 
 Order of checks (``authenticate``): the credential scope (terminator, service, region), the scope
-date and the 15-minute clock skew, the access key (unknown or deactivated keys, and a session
-token sent with a long-term key, are all "The security token included in the request is
-invalid."), then the signature itself. Account and region of the call come only from the
-verified key and its scope.
+date and the 15-minute clock skew (against the server clock, ``credentials.now``), the access key,
+then the signature itself. Account and region of the call come only from the verified key and its
+scope. Keys:
+
+* a long-term key (``AKIA…``) must be known and ``Active``; it stands for the root user or its IAM
+  user. An unknown or deactivated key, and a session token sent with a long-term key, are all
+  "The security token included in the request is invalid.";
+* a temporary key (``ASIA…``) must come with its own session token and be unexpired
+  (``credentials.check``: invalid, or "The security token included in the request is expired").
+  IAM refuses credentials of GetFederationToken, and of GetSessionToken without MFA, the same way
+  as an invalid token, as AWS does.
+
+``unsigned_principal`` admits the one call AWS takes unsigned, STS AssumeRoleWithWebIdentity: its
+caller is the ``WebIdentityUser`` its token names (``services.sts.web_identity``), recorded in the
+account of the role it asks for, in us-east-1 (an unsigned request names no region).
 
 AWS's JSON-protocol services (json, rest-json) answer ``MissingAuthenticationTokenException``
 (403), ``IncompleteSignatureException`` (400), ``UnrecognizedClientException`` (403, unknown
@@ -17,13 +28,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from trailpost.gateway.context import RequestContext
+from trailpost.identity import credentials
 from trailpost.identity.accounts import AccountRegistry
 from trailpost.identity.principal import Principal
 from trailpost.identity.sigv4 import AuthFailure, SignedRequest, check_freshness, check_scope, verify_signature
 from trailpost.protocol import errors
 from trailpost.protocol.errors import ServiceError
+from trailpost.protocol.query import form_pairs, query_action
 
-INVALID_TOKEN = "The security token included in the request is invalid."
+INVALID_TOKEN = credentials.INVALID_TOKEN
+UNSIGNED_REGION = "us-east-1"
 
 
 def _query_error(code: str, status: int) -> type[ServiceError]:
@@ -63,14 +77,40 @@ def authenticate(
     """Verify ``signed`` for ``ctx.service`` against the stored secret; the caller, or ``AuthFailure``."""
     assert ctx.service is not None, "authenticate runs after routing"
     check_scope(signed, ctx.service.signing_name)
-    check_freshness(signed, now or datetime.now(UTC))
+    moment = now or datetime.fromtimestamp(credentials.now(ctx.settings), UTC)
+    check_freshness(signed, moment)
+    session = credentials.lookup(ctx.store, signed.access_key_id)
+    if session is not None:
+        principal = credentials.check(session, signed.security_token, moment.timestamp())
+        verify_signature(ctx.request, signed, session["secret_access_key"])
+        if ctx.service.name == "iam" and not credentials.may_call_iam(session["grant"]):
+            raise AuthFailure("unknown_key", INVALID_TOKEN)
+        return principal
     found = registry.lookup_key(signed.access_key_id)
-    if found is None:
-        raise AuthFailure("unknown_key", INVALID_TOKEN)
-    if signed.security_token is not None:
-        # Every key in the registry is long-term; temporary (STS) keys will be looked up by their
-        # own registry together with their session token.
+    if found is None or signed.security_token is not None:
+        # Unknown, deactivated, deleted - or a long-term key presented with a session token.
         raise AuthFailure("unknown_key", INVALID_TOKEN)
     secret, principal = found
     verify_signature(ctx.request, signed, secret)
     return principal
+
+
+def unsigned_principal(ctx: RequestContext, failure: AuthFailure, registry: AccountRegistry) -> Principal | None:
+    """The caller of an unsigned call AWS accepts unsigned, or ``None`` (the failure stands).
+
+    Raises the operation's own error (``InvalidIdentityToken``, ``AccessDenied``...) when the call
+    is of that kind but names no caller trailpost can tie to an account: such a call is answered
+    and not recorded.
+    """
+    if failure.reason != "missing" or ctx.service is None or ctx.service.name != "sts":
+        return None
+    try:
+        action = query_action(ctx.request)
+    except ServiceError:
+        return None
+    if action != "AssumeRoleWithWebIdentity":
+        return None
+    from trailpost.services.sts.web_identity import unsigned_caller  # the STS package builds on the gateway
+
+    ctx.region = UNSIGNED_REGION
+    return unsigned_caller(ctx, form_pairs(ctx.request))

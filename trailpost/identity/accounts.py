@@ -1,25 +1,34 @@
 """Accounts and their access keys, kept in the state store.
 
 An account is ``("identity.account", "", <account id>)``; an access key is
-``("identity.access_key", "", <key id>)`` holding its secret, owner and status (``Active`` or
-``Inactive``); ``("identity.setting", "", "default_account")`` names the data directory's default
-account. The default account and its root key are made on first start (``ensure_default_account``),
-from settings when they give them, else generated in AWS's formats; later starts load them.
+``("identity.access_key", "", <key id>)`` holding its secret, owner (``root``, or ``user`` with
+the IAM user's ``user_name``, ``user_id`` and ``user_arn``), status (``Active`` or ``Inactive``)
+and ``last_used`` (``{date, service, region}``); ``("identity.setting", "", "default_account")``
+names the data directory's default account. The default account and its root key are made on
+first start (``ensure_default_account``), from settings when they give them, else generated in
+AWS's formats; later starts load them.
 
 Rules: account ids and names are unique (the name ``default`` belongs to the default account);
-access key ids are unique across accounts; only ``Active`` keys authenticate (``lookup_key``).
+access key ids are unique across accounts; only ``Active`` keys authenticate (``lookup_key``), as
+the root user or as their IAM user. A key's last use is noted by the ``note_key_use`` step (inside
+the call's commit batch) when the service or region changes or the noted time is older than
+``LAST_USED_GRANULARITY`` seconds, so steady use of one key costs no extra write per call.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trailpost.identity.keys import new_access_key_id, new_account_id, new_secret_access_key
 from trailpost.identity.principal import Principal
 from trailpost.store.base import StateStore
 
+if TYPE_CHECKING:
+    from trailpost.gateway.context import RequestContext
+
+LAST_USED_GRANULARITY = 60.0
 ACCOUNT = "identity.account"
 ACCESS_KEY = "identity.access_key"
 SETTING = "identity.setting"
@@ -117,15 +126,79 @@ class AccountRegistry:
         doc = self.store.get(ACCESS_KEY, "", access_key_id)
         if doc is None or doc["status"] != "Active":
             return None
-        account_id = doc["account_id"]
-        principal = Principal(
+        return doc["secret_access_key"], key_principal(doc)
+
+
+def key_principal(doc: dict[str, Any]) -> Principal:
+    """The caller an access key document stands for: the root user or its IAM user."""
+    account_id = doc["account_id"]
+    if doc.get("owner") == "user":
+        return Principal(
             account_id=account_id,
-            identity_type="Root",
-            arn=f"arn:aws:iam::{account_id}:root",
-            principal_id=account_id,
-            access_key_id=access_key_id,
+            identity_type="IAMUser",
+            arn=doc["user_arn"],
+            principal_id=doc["user_id"],
+            access_key_id=doc["access_key_id"],
+            user_name=doc["user_name"],
         )
-        return doc["secret_access_key"], principal
+    return Principal(
+        account_id=account_id,
+        identity_type="Root",
+        arn=f"arn:aws:iam::{account_id}:root",
+        principal_id=account_id,
+        access_key_id=doc["access_key_id"],
+    )
+
+
+def root_keys(store: StateStore, account_id: str) -> list[dict[str, Any]]:
+    """The root user's access keys (active or not) of ``account_id``, oldest first."""
+    return [
+        entry.doc
+        for entry in store.list(ACCESS_KEY, "")
+        if entry.doc["account_id"] == account_id and entry.doc["owner"] == "root"
+    ]
+
+
+def add_key(
+    store: StateStore, account_id: str, *, created: float, user: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A new active key for the root user of ``account_id``, or for the IAM ``user`` document."""
+    while True:
+        key_id = new_access_key_id()
+        if store.get(ACCESS_KEY, "", key_id) is None:
+            break
+    doc: dict[str, Any] = {
+        "access_key_id": key_id,
+        "secret_access_key": new_secret_access_key(),
+        "account_id": account_id,
+        "owner": "root",
+        "status": "Active",
+        "created": created,
+    }
+    if user is not None:
+        doc.update(owner="user", user_name=user["user_name"], user_id=user["user_id"], user_arn=user["arn"])
+    store.put(ACCESS_KEY, "", key_id, doc)
+    return doc
+
+
+def note_key_use(ctx: RequestContext) -> None:
+    """Gateway step: remember when, for which service and in which region a long-term key was used."""
+    principal = ctx.principal
+    if principal is None or ctx.service is None or not principal.access_key_id:
+        return
+    doc = ctx.store.get(ACCESS_KEY, "", principal.access_key_id)
+    if doc is None:
+        return  # temporary credentials: their use is their session's
+    service = ctx.service.model.endpoint_prefix
+    used = doc.get("last_used") or {}
+    if (
+        used.get("service") == service
+        and used.get("region") == ctx.region
+        and ctx.received - used.get("date", 0) < LAST_USED_GRANULARITY
+    ):
+        return
+    last = {"date": ctx.received, "service": service, "region": ctx.region}
+    ctx.store.put(ACCESS_KEY, "", principal.access_key_id, {**doc, "last_used": last})
 
 
 def ensure_default_account(

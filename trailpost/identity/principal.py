@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -26,8 +26,12 @@ class Principal:
     """A caller as authentication established it.
 
     ``identity_type`` follows CloudTrail's ``userIdentity.type`` (``Root``, ``IAMUser``,
-    ``AssumedRole``, ``FederatedUser``); ``arn`` is the caller's ARN and ``principal_id`` its
-    unique id (the account id for root, ``AIDA…`` for users, ``AROA…:session`` for role sessions).
+    ``AssumedRole``, ``FederatedUser``, and ``WebIdentityUser`` for the unsigned
+    AssumeRoleWithWebIdentity call); ``arn`` is the caller's ARN and ``principal_id`` its unique
+    id (the account id for root, ``AIDA…`` for users, ``AROA…:session`` for role sessions).
+    ``identity_provider`` names a web identity caller's provider. ``grant`` is what temporary
+    credentials may do (``identity.credentials``: the role, user or federation they came from and
+    their session policies); ``None`` for long-term keys.
     """
 
     account_id: str
@@ -37,6 +41,8 @@ class Principal:
     access_key_id: str
     user_name: str | None = None
     session: SessionContext | None = None
+    identity_provider: str | None = None
+    grant: dict[str, Any] | None = field(default=None, compare=False)
 
     @property
     def is_root(self) -> bool:

@@ -66,3 +66,25 @@ IncompleteSignatureException = _error("IncompleteSignatureException", 400)
 UnrecognizedClientException = _error("UnrecognizedClientException", 403)
 InvalidSignatureException = _error("InvalidSignatureException", 403)
 ExpiredTokenException = _error("ExpiredTokenException", 403)
+
+# Errors of the query protocol (IAM, STS) that their models do not list.
+ValidationError = _error("ValidationError", 400)
+AccessDenied = _error("AccessDenied", 403)
+InvalidAction = _error("InvalidAction", 400)
+MissingAction = _error("MissingAction", 400)
+
+# The error a request that breaks the model's constraints gets, per protocol: the JSON protocols
+# answer ``ValidationException``, the query protocol ``ValidationError``.
+VALIDATION_ERRORS: dict[str, type[ServiceError]] = {"query": ValidationError}
+# The error of a call the caller's policies do not allow, per protocol.
+ACCESS_DENIED_ERRORS: dict[str, type[ServiceError]] = {"query": AccessDenied}
+
+
+def validation_error(protocol: str, message: str) -> ServiceError:
+    """The validation error of ``protocol`` (``ValidationException`` unless the table says otherwise)."""
+    return VALIDATION_ERRORS.get(protocol, ValidationException)(message)
+
+
+def access_denied(protocol: str, message: str) -> ServiceError:
+    """The access-denied error of ``protocol`` (``AccessDeniedException`` unless the table says otherwise)."""
+    return ACCESS_DENIED_ERRORS.get(protocol, AccessDeniedException)(message)

@@ -185,3 +185,6 @@ PARSERS: dict[str, type[RequestParser]] = {
     "json": JsonRequestParser,
     "rest-json": RestJsonRequestParser,
 }
+
+# The query protocol (IAM, STS) lives in ``query`` and registers itself in ``PARSERS`` when loaded.
+import trailpost.protocol.query  # noqa: E402, F401 - imported last: it builds on this module

@@ -6,7 +6,9 @@ string of a GET). Structures nest with dots (``Address.City``), lists are
 start at 1. Responses are ``<OpResponse xmlns=…><OpResult>…</OpResult><ResponseMetadata>
 <RequestId>…</RequestId></ResponseMetadata></OpResponse>``; errors are ``<ErrorResponse>`` with
 ``Type``, ``Code`` and ``Message``, and their HTTP status comes from the error shape whose
-``awsQueryError`` code matches (IAM ``NoSuchEntity`` -> 404).
+``awsQueryError`` code matches (IAM ``NoSuchEntity`` -> 404). An error raised under its shape's
+name (``NoSuchEntityException``, what CloudTrail records as ``errorCode``) goes out with the
+shape's query code (``NoSuchEntity``, what clients see).
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from botocore.model import OperationModel, ServiceModel, Shape
 
 from trailpost.http import HttpRequest, HttpResponse, percent_decode
 from trailpost.protocol.errors import SerializationException, ServiceError
-from trailpost.protocol.parsers import RequestParser, _from_text
-from trailpost.protocol.serializers import ResponseSerializer
+from trailpost.protocol.parsers import PARSERS, RequestParser, _from_text
+from trailpost.protocol.serializers import SERIALIZERS, ResponseSerializer
 from trailpost.protocol.timestamps import iso8601
 
 
@@ -152,14 +154,26 @@ def _xml(shape: Shape | None, value: Any, name: str) -> str:
     return f"<{name}>{escape(str(value))}</{name}>"
 
 
-def query_error_status(model: ServiceModel | None, error: ServiceError) -> int:
-    """The status of the error shape whose query error code (or name) is ``error.code``."""
+def _error_shape_meta(model: ServiceModel | None, error: ServiceError) -> dict[str, Any]:
+    """The ``error`` metadata of the shape named ``error.code``, or whose query error code it is."""
     if model is not None:
         for shape in model.error_shapes:
             meta = shape.metadata.get("error", {})
-            if meta.get("code", shape.name) == error.code and meta.get("httpStatusCode"):
-                return int(meta["httpStatusCode"])
-    return error.status
+            if shape.name == error.code or meta.get("code") == error.code:
+                return dict(meta)
+    return {}
+
+
+def query_error_status(model: ServiceModel | None, error: ServiceError) -> int:
+    """The status of the error shape whose query error code (or name) is ``error.code``."""
+    status = _error_shape_meta(model, error).get("httpStatusCode")
+    return int(status) if status else error.status
+
+
+def query_error_code(model: ServiceModel | None, error: ServiceError) -> str:
+    """The code sent on the wire: an error raised under its shape's name (``NoSuchEntityException``,
+    the name CloudTrail records) is sent with the shape's query code (``NoSuchEntity``)."""
+    return _error_shape_meta(model, error).get("code") or error.code
 
 
 class QueryResponseSerializer(ResponseSerializer):
@@ -190,8 +204,12 @@ class QueryResponseSerializer(ResponseSerializer):
         fault = "Sender" if error.sender_fault else "Receiver"
         document = (
             f'<ErrorResponse xmlns="{namespace}"><Error><Type>{fault}</Type>'
-            f"<Code>{escape(error.code)}</Code><Message>{escape(error.message)}</Message></Error>"
+            f"<Code>{escape(query_error_code(model, error))}</Code><Message>{escape(error.message)}</Message></Error>"
             f"<RequestId>{escape(request_id)}</RequestId></ErrorResponse>"
         )
         headers = {"Content-Type": self.content_type, **error.headers}
         return HttpResponse(query_error_status(model, error), headers, document.encode())
+
+
+PARSERS["query"] = QueryRequestParser
+SERIALIZERS["query"] = QueryResponseSerializer

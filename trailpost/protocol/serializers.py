@@ -71,9 +71,7 @@ class ResponseSerializer:
     def serialize(self, operation: OperationModel, result: dict[str, Any], request_id: str = "") -> HttpResponse:
         raise NotImplementedError
 
-    def serialize_error(
-        self, model: ServiceModel | None, error: ServiceError, request_id: str = ""
-    ) -> HttpResponse:
+    def serialize_error(self, model: ServiceModel | None, error: ServiceError, request_id: str = "") -> HttpResponse:
         body: dict[str, Any] = {"__type": error.code, "message": error.message}
         shape = None
         if model is not None and error.code in model.shape_names:
@@ -133,3 +131,6 @@ SERIALIZERS: dict[str, type[ResponseSerializer]] = {
     "json": JsonResponseSerializer,
     "rest-json": RestJsonResponseSerializer,
 }
+
+# The query protocol (IAM, STS) lives in ``query`` and registers itself in ``SERIALIZERS`` when loaded.
+import trailpost.protocol.query  # noqa: E402, F401 - imported last: it builds on this module

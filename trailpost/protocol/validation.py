@@ -12,7 +12,10 @@ Member paths are lowerCamelCase (``operatingAddress.city``, ``lineItems.1.member
 values of ``sensitive`` shapes are never echoed. Type mismatches raise ``SerializationException``
 (the body could not be read as the model's types), as AWS's JSON protocols do.
 
-Model patterns are Java regexes: ``compile_pattern`` anchors ``$`` at the very end and translates
+Patterns are searched, as Smithy specifies, except for the query services (IAM, STS), whose
+Coral front ends match them against the whole value (``full_match``): STS refuses
+``Session1:2`` for ``[\\w+=,.@-]*``, which a search would accept. Model patterns are Java
+regexes: ``compile_pattern`` anchors ``$`` at the very end and translates
 what Python's ``re`` lacks (UTF-16 surrogate-pair escapes, ``\\p{L}`` Unicode categories).
 """
 
@@ -114,8 +117,9 @@ def _render(value: Any) -> str:
 
 
 class _Collector:
-    def __init__(self) -> None:
+    def __init__(self, full_match: bool = False) -> None:
         self.messages: list[str] = []
+        self.full_match = full_match  # query services (IAM, STS) match patterns against the whole value
 
     def add(self, value: Any, path: str, constraint: str, sensitive: bool) -> None:
         self.messages.append(f"{_show(value, sensitive)} at '{path}' failed to satisfy constraint: {constraint}")
@@ -160,7 +164,7 @@ def _walk(shape: Shape, value: Any, path: str, out: _Collector, sensitive: bool)
         if not isinstance(value, dict):
             raise _type_error(path, "object", value)
         _check_length(shape, value, len(value), path, out, sens)
-        keys, values = _Collector(), _Collector()
+        keys, values = _Collector(out.full_match), _Collector(out.full_match)
         for key, item in value.items():
             _walk(shape.key, key, path, keys, sens)
             if item is not None:
@@ -173,7 +177,7 @@ def _walk(shape: Shape, value: Any, path: str, out: _Collector, sensitive: bool)
         if not isinstance(value, str):
             raise _type_error(path, "string", value)
         _check_length(shape, value, len(value), path, out, sens)
-        if "pattern" in meta and not compile_pattern(meta["pattern"]).search(value):
+        if "pattern" in meta and not _matches(meta["pattern"], value, out.full_match):
             out.add(value, path, f"Member must satisfy regular expression pattern: {meta['pattern']}", sens)
         if shape.enum and value not in shape.enum:
             out.add(value, path, f"Member must satisfy enum value set: [{', '.join(shape.enum)}]", sens)
@@ -194,6 +198,11 @@ def _walk(shape: Shape, value: Any, path: str, out: _Collector, sensitive: bool)
         raise _type_error(path, "blob", value)
 
 
+def _matches(pattern: str, value: str, full_match: bool) -> bool:
+    compiled = compile_pattern(pattern)
+    return bool(compiled.fullmatch(value) if full_match else compiled.search(value))
+
+
 def _check_range(meta: dict[str, Any], value: float, path: str, out: _Collector, sens: bool) -> None:
     if "min" in meta and value < meta["min"]:
         out.add(value, path, f"Member must have value greater than or equal to {meta['min']}", sens)
@@ -205,18 +214,19 @@ def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
-def validation_messages(shape: Shape | None, params: dict[str, Any]) -> list[str]:
-    """Every constraint ``params`` (wire member names) violates, in AWS's wording."""
+def validation_messages(shape: Shape | None, params: dict[str, Any], *, full_match: bool = False) -> list[str]:
+    """Every constraint ``params`` (wire member names) violates, in AWS's wording (``full_match``:
+    patterns must match whole values, as the query services IAM and STS apply them)."""
     if shape is None:
         return []
-    out = _Collector()
+    out = _Collector(full_match)
     _walk(shape, params, "", out, False)
     return out.messages
 
 
-def validate_input(shape: Shape | None, params: dict[str, Any]) -> None:
+def validate_input(shape: Shape | None, params: dict[str, Any], *, full_match: bool = False) -> None:
     """Raise ``ValidationException`` naming each violated constraint, or return."""
-    messages = validation_messages(shape, params)
+    messages = validation_messages(shape, params, full_match=full_match)
     if messages:
         count = len(messages)
         noun = "error" if count == 1 else "errors"
