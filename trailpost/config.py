@@ -10,11 +10,23 @@ Rules: the port is 1-65535; the account id is 12 digits; the root access key is 
 ``TRAILPOST_ROOT_ACCESS_KEY_ID`` and ``TRAILPOST_ROOT_SECRET_ACCESS_KEY`` or neither, the id
 16-128 word characters and the secret 1-128 visible ASCII characters (they are written to the
 shared-credentials file, so no whitespace); everything the server writes lives under the data
-directory (``data_path``).
+directory (``data_path``). ``tls_cert`` and ``tls_key`` serve HTTPS when given (the key may be
+left out when the certificate file holds it); ``trusted_proxies`` is a comma-separated list of
+addresses and CIDR blocks whose ``X-Forwarded-For`` is believed (see ``gateway.context``).
+``event_retention_days`` (1-36500, default 90) is how long Event history keeps events;
+``lookup_rate_limit`` (LookupEvents calls per second per account and region, 0 = off, the
+default) enables AWS's throttling of LookupEvents (AWS: 2).
+``clock_offset_seconds`` (default 0) is added to the host clock wherever the server decides by
+time who a caller is: the SigV4 15-minute window and the issue and expiry of temporary
+credentials (a host whose clock is known to be off can be corrected without touching the OS).
+``oidc_jwks_file`` names a JSON file mapping OpenID Connect issuer URLs to their JWKS documents
+(``{"https://issuer.example.com": {"keys": [...]}}``), the keys AssumeRoleWithWebIdentity
+verifies tokens with; it is read at each call, so keys can be rotated without a restart.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import re
@@ -25,10 +37,13 @@ from typing import Any
 
 DEFAULT_ACCOUNT_ID = "123456789012"
 ENV_PREFIX = "TRAILPOST_"
+MAX_RETENTION_DAYS = 36500
 LOG_LEVELS = ("debug", "info", "warning", "error")
 _ACCESS_KEY_ID = re.compile(r"^\w{16,128}$", re.ASCII)
 _SECRET = re.compile(r"^[\x21-\x7e]{1,128}$")
 _WILDCARD_HOSTS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class ConfigError(ValueError):
@@ -57,6 +72,13 @@ class Settings:
     lifecycle_seconds: float = 30.0
     max_body_bytes: int = 16 * 1024 * 1024
     log_level: str = "info"
+    event_retention_days: int = 90
+    lookup_rate_limit: float = 0.0
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    trusted_proxies: tuple[Network, ...] = ()
+    clock_offset_seconds: float = 0.0
+    oidc_jwks_file: Path | None = None
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -103,6 +125,16 @@ class Settings:
             raise ConfigError(f"{self._origin('max_body_bytes')}: must be at least 1 byte")
         if self.log_level not in LOG_LEVELS:
             raise ConfigError(f"{self._origin('log_level')}: must be one of {', '.join(LOG_LEVELS)}")
+        if not 1 <= self.event_retention_days <= MAX_RETENTION_DAYS:
+            raise ConfigError(
+                f"{self._origin('event_retention_days')}: must be a whole number of days, 1-{MAX_RETENTION_DAYS}"
+            )
+        if not (math.isfinite(self.lookup_rate_limit) and self.lookup_rate_limit >= 0):
+            raise ConfigError(f"{self._origin('lookup_rate_limit')}: must be requests per second >= 0 (0 = no limit)")
+        if not math.isfinite(self.clock_offset_seconds):
+            raise ConfigError(f"{self._origin('clock_offset_seconds')}: must be a number of seconds")
+        if self.tls_key is not None and self.tls_cert is None:
+            raise ConfigError(f"{self._origin('tls_key')} needs {env_name('tls_cert')} (or --tls-cert) too")
 
     def _validate_root_key(self) -> None:
         key_id, secret = self.root_access_key_id, self.root_secret_access_key
@@ -122,14 +154,19 @@ class Settings:
             )
 
     @property
+    def scheme(self) -> str:
+        """``https`` when a TLS certificate is configured, else ``http``."""
+        return "https" if self.tls_cert is not None else "http"
+
+    @property
     def endpoint(self) -> str:
         """The address the server listens on, as a URL."""
-        return _url(self.host, self.port)
+        return _url(self.host, self.port, self.scheme)
 
     @property
     def client_endpoint(self) -> str:
         """The URL a client on this machine uses (a wildcard listen address becomes loopback)."""
-        return _url(_WILDCARD_HOSTS.get(self.host, self.host), self.port)
+        return _url(_WILDCARD_HOSTS.get(self.host, self.host), self.port, self.scheme)
 
     @property
     def data_root(self) -> Path:
@@ -145,8 +182,8 @@ class Settings:
         return path
 
 
-def _url(host: str, port: int) -> str:
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+def _url(host: str, port: int, scheme: str = "http") -> str:
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
 
 
 def _text(raw: Any, origin: str) -> str:
@@ -182,10 +219,40 @@ def _lower(raw: Any, origin: str) -> str:
     return str(raw).strip().lower()
 
 
+def _file(raw: Any, origin: str) -> Path:
+    text = str(raw)
+    if not text.strip():
+        raise ConfigError(f"{origin}: the file name must not be empty")
+    return Path(text).expanduser()
+
+
+def _networks(raw: Any, origin: str) -> tuple[Network, ...]:
+    """``10.0.0.1, 192.168.0.0/16, ::1`` -> networks (a bare address is a /32 or /128)."""
+    if isinstance(raw, tuple | list):
+        raw = ",".join(str(item) for item in raw)
+    networks = []
+    for part in str(raw).split(","):
+        text = part.strip()
+        if not text:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(text, strict=False))
+        except ValueError:
+            raise ConfigError(f"{origin}: {text!r} is not an IP address or CIDR block") from None
+    return tuple(networks)
+
+
 _PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "port": _integer,
     "max_body_bytes": _integer,
     "lifecycle_seconds": _number,
+    "event_retention_days": _integer,
+    "lookup_rate_limit": _number,
     "data_dir": _path,
     "log_level": _lower,
+    "tls_cert": _file,
+    "tls_key": _file,
+    "trusted_proxies": _networks,
+    "clock_offset_seconds": _number,
+    "oidc_jwks_file": _file,
 }

@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
+from trailpost.tls import TlsInfo
+
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _NOT_TARGET = re.compile(rb"[^\x21-\x7e]")
 
@@ -58,7 +60,9 @@ def read_headers(raw: list[tuple[bytes, bytes]] | tuple[tuple[bytes, bytes], ...
 
 @dataclass(slots=True)
 class HttpRequest:
-    """One request: method, raw path and query, lower-cased headers, body, client address."""
+    """One request: method, raw path and query, lower-cased headers, body, client address, and the
+    TLS facts of its connection (``None`` over plain HTTP). ``console`` is true only for requests
+    the web console built in-process for a signed-in user (never set from the wire)."""
 
     method: str
     raw_path: str
@@ -68,6 +72,8 @@ class HttpRequest:
     client_host: str = ""
     client_port: int = 0
     scheme: str = "http"
+    tls: TlsInfo | None = None
+    console: bool = False
     _query: list[tuple[str, str]] | None = None
 
     def query_pairs(self) -> list[tuple[str, str]]:

@@ -2,16 +2,33 @@
 
 ``build_record`` is a pure function of the request context (who called, what was asked, how it
 ended) plus the event id and completion time; it performs no I/O. Keys follow CloudTrail's
-observed order (reference 1.6). Rules that are easy to get wrong:
+observed order (reference 1.6): ``eventVersion, userIdentity, eventTime, eventSource, eventName,
+awsRegion, sourceIPAddress, userAgent, errorCode, errorMessage, requestParameters,
+responseElements, additionalEventData, requestID, eventID, readOnly, resources, eventType,
+apiVersion, managementEvent, recipientAccountId, eventCategory, tlsDetails``. Rules that are easy
+to get wrong:
 
 * ``requestID`` is the ``x-amzn-RequestId`` the client received; ``eventID`` a fresh UUID;
-* ``responseElements`` is ``null`` for read-only operations and for failures;
+* ``requestParameters`` and ``responseElements`` are always present, ``null`` when empty;
+  ``requestParameters`` is ``null`` too when the input could not be read as the model's types
+  (``SerializationException``: like AWS, there is no input object to show);
+  ``responseElements`` is ``null`` for read-only operations (but the STS calls that hand out
+  credentials, ``redaction.records_response``), for failures and for mutating operations whose
+  output is empty;
 * failures carry ``errorCode``/``errorMessage`` right after ``userAgent``;
 * ``readOnly`` comes from the reviewed table (``readonly``), never from the name;
+* ``resources`` (``audit.resources``) only when the call names or creates a resource;
+* ``apiVersion`` only for the services in ``API_VERSIONS`` (none of the served ones: no
+  recorded Outposts, CloudTrail, IAM, STS or S3 event carries it);
+* ``sessionCredentialFromConsole`` (the string ``"true"``, after ``eventCategory``) only for calls
+  the web console made for a signed-in user;
+* ``tlsDetails`` only for calls that came over TLS;
 * IAM is global: its events are recorded in ``us-east-1``;
 * size limits: ``userAgent``, ``errorCode``, ``errorMessage`` and ``requestID`` are truncated to
-  1 KB; ``requestParameters`` and ``responseElements`` above 100 KB are omitted (``null``) and
-  ``additionalEventData`` above 28 KB too; the whole record stays under 256 KB.
+  1 KB (UTF-8 bytes, never inside a character); ``requestParameters`` and ``responseElements``
+  whose JSON exceeds 100 KB are replaced by ``{"reason": "<field> too large", "omitted": true}``
+  (the marker CloudTrail writes, ``OMITTED``), ``additionalEventData`` above 28 KB is dropped;
+  a record that would still exceed 256 KB loses those payloads, bulkiest first, the same way.
 """
 
 from __future__ import annotations
@@ -20,14 +37,21 @@ from typing import Any
 
 import orjson
 
+from trailpost.audit import redaction
 from trailpost.audit.identity import user_identity
 from trailpost.audit.parameters import request_parameters, response_elements
 from trailpost.audit.readonly import is_read_only
+from trailpost.audit.resources import resources
 from trailpost.gateway.context import RequestContext
 from trailpost.protocol.timestamps import iso8601_epoch
 
 EVENT_VERSION = "1.11"
 GLOBAL_SERVICE_REGIONS = {"iam": "us-east-1"}
+# Services whose records carry ``apiVersion`` (AWS sets it for some REST services, e.g. Route 53);
+# no served service's recorded events have it.
+API_VERSIONS: dict[str, str] = {}
+# Errors meaning the input could not be read as the model's types: there is no input to record.
+UNREADABLE_INPUT = frozenset({"SerializationException"})
 SHORT_LIMIT = 1024
 PARAMETERS_LIMIT = 100 * 1024
 ADDITIONAL_LIMIT = 28 * 1024
@@ -42,10 +66,19 @@ def truncate(text: str, limit: int = SHORT_LIMIT) -> str:
     return data[:limit].decode(errors="ignore")
 
 
-def _within(value: Any, limit: int) -> Any:
+def omitted(field: str) -> dict[str, Any]:
+    """What a record shows instead of a ``requestParameters``/``responseElements`` over 100 KB."""
+    return {"reason": f"{field} too large", "omitted": True}
+
+
+def _size(value: Any) -> int:
+    return len(orjson.dumps(value))
+
+
+def _within(field: str, value: Any) -> Any:
     if value is None:
         return None
-    return value if len(orjson.dumps(value)) <= limit else None
+    return value if _size(value) <= PARAMETERS_LIMIT else omitted(field)
 
 
 def event_source(service: str, endpoint_prefix: str) -> str:
@@ -64,6 +97,7 @@ def build_record(
     assert binding is not None and operation is not None and principal is not None
     service = binding.name
     read_only = is_read_only(service, operation.name)
+    failed = ctx.error is not None
     record: dict[str, Any] = {
         "eventVersion": EVENT_VERSION,
         "userIdentity": user_identity(principal),
@@ -79,34 +113,54 @@ def build_record(
     if ctx.error is not None:
         record["errorCode"] = truncate(ctx.error.code)
         record["errorMessage"] = truncate(ctx.error.message)
-    record["requestParameters"] = _within(
-        request_parameters(service, operation.input_shape, ctx.wire_params), PARAMETERS_LIMIT
-    )
+    params = None
+    if not (failed and ctx.error.code in UNREADABLE_INPUT):
+        params = request_parameters(service, operation.input_shape, ctx.wire_params)
+    record["requestParameters"] = _within("requestParameters", params)
     elements = None
-    if ctx.error is None and not read_only:
+    if not failed and redaction.records_response(service, operation.name, read_only):
         elements = response_elements(service, operation.output_shape, ctx.result)
-    record["responseElements"] = _within(elements, PARAMETERS_LIMIT)
-    if additional_event_data:
-        extra = _within(additional_event_data, ADDITIONAL_LIMIT)
-        if extra is not None:
-            record["additionalEventData"] = extra
+    record["responseElements"] = _within("responseElements", elements)
+    if additional_event_data and _size(additional_event_data) <= ADDITIONAL_LIMIT:
+        record["additionalEventData"] = additional_event_data
     record["requestID"] = truncate(ctx.request_id)
     record["eventID"] = event_id
     record["readOnly"] = read_only
+    touched = resources(
+        service,
+        operation.name,
+        ctx.wire_params,
+        ctx.result,
+        failed=failed,
+        account_id=principal.account_id,
+        region=ctx.region,
+    )
+    if touched:
+        record["resources"] = touched
     record["eventType"] = "AwsApiCall"
+    if service in API_VERSIONS:
+        record["apiVersion"] = API_VERSIONS[service]
     record["managementEvent"] = True
     record["recipientAccountId"] = principal.account_id
     record["eventCategory"] = "Management"
-    if ctx.tls_details:
-        record["tlsDetails"] = dict(ctx.tls_details)
-    return _cap(record)
+    if ctx.request.console:  # made by the web console for a signed-in user (docs/decisions.md "Console")
+        record["sessionCredentialFromConsole"] = "true"
+    tls = ctx.tls_details
+    if tls:
+        record["tlsDetails"] = tls
+    return cap(record)
 
 
-def _cap(record: dict[str, Any]) -> dict[str, Any]:
-    """Keep the record under 256 KB by dropping the bulkiest optional payloads first."""
-    for field in ("responseElements", "requestParameters", "additionalEventData"):
-        if len(orjson.dumps(record)) <= RECORD_LIMIT:
+def cap(record: dict[str, Any]) -> dict[str, Any]:
+    """Keep the record within 256 KB: the bulkiest payload goes first, until it fits."""
+    payloads = ("requestParameters", "responseElements", "additionalEventData")
+    while _size(record) > RECORD_LIMIT:
+        present = [f for f in payloads if isinstance(record.get(f), dict) and record[f] != omitted(f)]
+        if not present:
             break
-        if record.get(field) is not None:
-            record[field] = None
+        bulkiest = max(present, key=lambda f: _size(record[f]))
+        if bulkiest == "additionalEventData":
+            del record[bulkiest]
+        else:
+            record[bulkiest] = omitted(bulkiest)
     return record

@@ -2,10 +2,22 @@
 
 ``account_id`` and ``region`` (and so ``scope``) come only from verified credentials: the
 principal of the access key and the region of its SigV4 credential scope.
+
+``source_ip`` is the address of the TCP peer. ``X-Forwarded-For`` counts only when that peer is
+one of the configured ``trusted_proxies``: the header's addresses are then read from the right
+(each was appended by the hop before it), trusted proxies are skipped, and the first address that
+is not a trusted proxy is the client. If every address is a trusted proxy the left-most one is
+the client. An entry that is not an IP address (``unknown``, garbage) ends the walk: the last hop
+that could be believed is reported, never something a client wrote. Ports (``1.2.3.4:5678``,
+``[::1]:80``) are dropped and IPv4-mapped IPv6 addresses are shown as IPv4.
+
+``tls_details`` is what records show of a TLS connection: version, cipher suite and the ``Host``
+header exactly as the client sent it (``clientProvidedHostHeader``); ``None`` over plain HTTP.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -44,7 +56,6 @@ class RequestContext:
     params: dict[str, Any] = field(default_factory=dict)
     result: dict[str, Any] | None = None
     error: ServiceError | None = None
-    tls_details: dict[str, str] | None = None
 
     @property
     def account_id(self) -> str:
@@ -58,8 +69,22 @@ class RequestContext:
 
     @property
     def source_ip(self) -> str:
-        """The client's address as the server saw it."""
-        return self.request.client_host
+        """The client's address: the TCP peer, or what trusted proxies say it is (module docstring)."""
+        forwarded = self.request.headers.get("x-forwarded-for")
+        trusted = self.settings.trusted_proxies
+        return client_address(self.request.client_host, forwarded if trusted else None, trusted)
+
+    @property
+    def tls_details(self) -> dict[str, str] | None:
+        """The record's ``tlsDetails``: ``None`` unless the request came over TLS."""
+        tls = self.request.tls
+        if tls is None:
+            return None
+        details = {"tlsVersion": tls.version, "cipherSuite": tls.cipher_suite}
+        host = self.request.headers.get("host")
+        if host:
+            details["clientProvidedHostHeader"] = host
+        return {key: value for key, value in details.items() if value}
 
     @property
     def user_agent(self) -> str:
@@ -68,3 +93,44 @@ class RequestContext:
     @property
     def operation_name(self) -> str:
         return self.operation.name if self.operation is not None else ""
+
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_address(text: str) -> Address | None:
+    """An IP address from a peer or ``X-Forwarded-For`` entry (port and brackets dropped), or ``None``."""
+    text = text.strip().strip('"')
+    if text.startswith("["):  # [v6] or [v6]:port
+        text = text[1 : text.find("]")] if "]" in text else ""
+    elif text.count(":") == 1:  # v4:port
+        text = text.partition(":")[0]
+    try:
+        address = ipaddress.ip_address(text.partition("%")[0])
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def client_address(peer: str, forwarded: str | None, trusted: tuple[Network, ...]) -> str:
+    """The client's address given the TCP ``peer``, its ``X-Forwarded-For`` and the trusted proxies."""
+    current = parse_address(peer)
+    if current is None:
+        return peer
+    if not forwarded or not _is_trusted(current, trusted):
+        return str(current)
+    for entry in reversed(forwarded.split(",")):
+        hop = parse_address(entry)
+        if hop is None:
+            break  # not an address: believe nothing further left
+        current = hop
+        if not _is_trusted(hop, trusted):
+            break
+    return str(current)
+
+
+def _is_trusted(address: Address, trusted: tuple[Network, ...]) -> bool:
+    return any(address.version == network.version and address in network for network in trusted)
