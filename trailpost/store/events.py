@@ -2,8 +2,25 @@
 
 Records live in the same SQLite database as service state, so a call's state change and its
 event commit together (see ``commit``). Each row keeps the record as stored JSON plus the columns
-Event history filters on (issue: LookupEvents), and a position ``seq`` that increases with every
-append, for readers that follow the stream (trail delivery).
+Event history filters on, and a position ``seq`` that increases with every append, for readers
+that follow the stream (trail delivery).
+
+Event history (``lookup``) is served from indexes only, newest first:
+
+* every lookup attribute with a scalar value (EventName, EventSource, Username, AccessKeyId,
+  ReadOnly) and the unfiltered case has a composite index ``(account_id, region, <attribute>,
+  event_time)`` -- partial on ``category = 'Management'``, so data events never enter them; the
+  rowid ``seq`` ends every index entry, which makes ``ORDER BY event_time DESC, seq DESC`` an
+  index range scan with no sort;
+* a record's resources go to the side table ``event_resources`` (one row per distinct
+  ``ResourceType`` value and per ``ResourceName`` value: the resource's name and its full ARN),
+  indexed the same way; EventId uses the unique index on ``event_id``;
+* Insights events (``category = 'Insight'``) have their own partial time index.
+
+Rules: ``event_time`` is whole seconds (the record's ``eventTime``); pages resume after a cursor
+``(event_time, seq)``; ``prune`` deletes the oldest events (and their resource rows) in bounded
+chunks through the ``event_time`` index. ``event_store(state)`` gives the one event store of a
+state store, shared by the gateway (which appends) and CloudTrail (which looks up).
 
 Contract for other engines (PostgreSQL): ``append`` joins the current transaction; a record is
 visible to readers once that transaction commits; ``seq`` increases in commit order per writer.
@@ -11,11 +28,11 @@ visible to readers once that transaction commits; ``seq`` increases in commit or
 
 from __future__ import annotations
 
-import calendar
 import sqlite3
-import time
-from collections.abc import Iterator
+import weakref
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -35,8 +52,56 @@ CREATE TABLE IF NOT EXISTS events (
     category     TEXT NOT NULL,
     record       BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS events_by_time ON events (account_id, region, event_time);
+DROP INDEX IF EXISTS events_by_time;
+CREATE INDEX IF NOT EXISTS events_by_age ON events (event_time);
+CREATE INDEX IF NOT EXISTS history_by_time ON events (account_id, region, event_time)
+    WHERE category = 'Management';
+CREATE INDEX IF NOT EXISTS history_by_name ON events (account_id, region, event_name, event_time)
+    WHERE category = 'Management';
+CREATE INDEX IF NOT EXISTS history_by_source ON events (account_id, region, event_source, event_time)
+    WHERE category = 'Management';
+CREATE INDEX IF NOT EXISTS history_by_user ON events (account_id, region, username, event_time)
+    WHERE category = 'Management';
+CREATE INDEX IF NOT EXISTS history_by_key ON events (account_id, region, access_key_id, event_time)
+    WHERE category = 'Management';
+CREATE INDEX IF NOT EXISTS history_by_read_only ON events (account_id, region, read_only, event_time)
+    WHERE category = 'Management';
+CREATE INDEX IF NOT EXISTS insights_by_time ON events (account_id, region, event_time)
+    WHERE category = 'Insight';
+CREATE TABLE IF NOT EXISTS event_resources (
+    seq        INTEGER NOT NULL,
+    attribute  TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    region     TEXT NOT NULL,
+    event_time INTEGER NOT NULL,
+    PRIMARY KEY (seq, attribute, value)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS event_resources_lookup
+    ON event_resources (account_id, region, attribute, value, event_time, seq);
 """
+
+MANAGEMENT, INSIGHT = "Management", "Insight"
+# Lookup attribute -> the events column it filters on (the resource attributes use the side table).
+COLUMNS = {
+    "EventName": "event_name",
+    "EventSource": "event_source",
+    "Username": "username",
+    "AccessKeyId": "access_key_id",
+    "ReadOnly": "read_only",
+    "EventId": "event_id",
+}
+RESOURCE_ATTRIBUTES = ("ResourceType", "ResourceName")
+_SELECT = (
+    "e.seq, e.event_id, e.event_time, e.event_name, e.event_source, e.username, e.access_key_id, e.read_only, e.record"
+)
+_INSERT = (
+    "INSERT INTO events (event_id, account_id, region, event_time, event_name, event_source, "
+    "username, access_key_id, read_only, category, record) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+)
+_INSERT_RESOURCE = (
+    "INSERT OR IGNORE INTO event_resources (seq, attribute, value, account_id, region, event_time) VALUES (?,?,?,?,?,?)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,18 +110,122 @@ class StoredEvent:
     record: dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class HistoryQuery:
+    """One page of Event history: an account and region, one attribute at most, an inclusive time range.
+
+    ``after`` is the cursor ``(event_time, seq)`` of the last event of the previous page.
+    """
+
+    account_id: str
+    region: str
+    start: int
+    end: int
+    limit: int
+    attribute: tuple[str, str] | None = None
+    category: str = MANAGEMENT
+    after: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEvent:
+    """An Event history row: the lookup columns and the record as stored (compact JSON bytes)."""
+
+    seq: int
+    event_id: str
+    event_time: int
+    event_name: str
+    event_source: str
+    username: str | None
+    access_key_id: str | None
+    read_only: bool
+    record: bytes
+
+    @property
+    def cursor(self) -> tuple[int, int]:
+        return (self.event_time, self.seq)
+
+
 def username_of(record: dict[str, Any]) -> str | None:
-    """The user name Event history shows for a record (``root`` for the root user)."""
+    """The user name Event history shows for a record.
+
+    Root: ``root``; IAM users: the user name; role sessions and federated users: the session
+    (federated user) name, the last part of the ARN; services: the service that acted
+    (``invokedBy``); others: ``userName`` when the record has one.
+    """
     identity = record.get("userIdentity") or {}
     kind = identity.get("type")
     if kind == "Root":
-        return identity.get("userName") or "root"
-    if kind == "IAMUser":
-        return identity.get("userName")
+        return "root"
     if kind in ("AssumedRole", "FederatedUser"):
-        arn = identity.get("arn", "")
-        return arn.rsplit("/", 1)[-1] or None
-    return identity.get("userName")
+        arn = identity.get("arn") or ""
+        if "/" in arn:
+            return arn.rsplit("/", 1)[-1] or None
+        return identity.get("userName") or None
+    if kind == "AWSService":
+        return identity.get("invokedBy") or identity.get("userName")
+    return identity.get("userName") or None
+
+
+def resource_name(arn: str) -> str:
+    """The name Event history shows for a resource ARN: the id after its type (``os-…``, ``Alice``, a bucket)."""
+    parts = arn.split(":", 5)
+    if len(parts) < 6 or not parts[5]:
+        return arn
+    resource = parts[5]
+    if "/" in resource:
+        return resource.rsplit("/", 1)[-1] or resource
+    _kind, sep, rest = resource.partition(":")
+    return rest if sep and rest else resource
+
+
+def resources_of(record: dict[str, Any]) -> list[dict[str, str | None]]:
+    """LookupEvents' ``Resources`` of a record: ``ResourceType`` and ``ResourceName`` per entry of ``resources``."""
+    found: list[dict[str, str | None]] = []
+    for entry in record.get("resources") or ():
+        if not isinstance(entry, dict):
+            continue
+        arn = entry.get("ARN") or entry.get("arn")
+        name = resource_name(arn) if isinstance(arn, str) and arn else None
+        found.append({"ResourceType": entry.get("type"), "ResourceName": name})
+    return found
+
+
+def _lookup_values(record: dict[str, Any]) -> set[tuple[str, str]]:
+    """The (attribute, value) pairs of a record's resources that ResourceType/ResourceName lookups match."""
+    values: set[tuple[str, str]] = set()
+    for entry in record.get("resources") or ():
+        if not isinstance(entry, dict):
+            continue
+        if isinstance(entry.get("type"), str) and entry["type"]:
+            values.add(("ResourceType", entry["type"]))
+        arn = entry.get("ARN") or entry.get("arn")
+        if isinstance(arn, str) and arn:
+            values.add(("ResourceName", resource_name(arn)))
+            values.add(("ResourceName", arn))
+    return values
+
+
+def _epoch(text: str) -> int:
+    """``YYYY-MM-DDTHH:MM:SSZ`` as whole epoch seconds."""
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+
+
+def _row(record: dict[str, Any]) -> tuple[Any, ...]:
+    identity = record.get("userIdentity") or {}
+    return (
+        record["eventID"],
+        record.get("recipientAccountId") or identity.get("accountId", ""),
+        record["awsRegion"],
+        _epoch(record["eventTime"]),
+        record["eventName"],
+        record["eventSource"],
+        username_of(record),
+        identity.get("accessKeyId") or None,
+        1 if record.get("readOnly") else 0,
+        record.get("eventCategory", MANAGEMENT),
+        orjson.dumps(record),
+    )
 
 
 class SqliteEventStore:
@@ -65,31 +234,118 @@ class SqliteEventStore:
     def __init__(self, connection: sqlite3.Connection, lock: Any) -> None:
         self._conn = connection
         self._lock = lock
+        self.last_prune = 0.0
         with self._lock:
+            fresh = not self._conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='event_resources'"
+            ).fetchone()
             self._conn.executescript(SCHEMA)
+            if fresh:
+                self._backfill_resources()
+
+    # -- writing --------------------------------------------------------------------------------
 
     def append(self, record: dict[str, Any]) -> None:
         """Insert ``record`` in the current transaction (or on its own if none is open)."""
-        identity = record.get("userIdentity") or {}
-        row = (
-            record["eventID"],
-            record.get("recipientAccountId") or identity.get("accountId", ""),
-            record["awsRegion"],
-            calendar.timegm(time.strptime(record["eventTime"], "%Y-%m-%dT%H:%M:%SZ")),
-            record["eventName"],
-            record["eventSource"],
-            username_of(record),
-            identity.get("accessKeyId"),
-            1 if record.get("readOnly") else 0,
-            record.get("eventCategory", "Management"),
-            orjson.dumps(record),
-        )
+        row = _row(record)
         with self._lock:
-            self._conn.execute(
-                "INSERT INTO events (event_id, account_id, region, event_time, event_name, event_source, "
-                "username, access_key_id, read_only, category, record) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                row,
+            seq = self._conn.execute(_INSERT, row).lastrowid
+            if row[9] == MANAGEMENT and record.get("resources"):
+                self._conn.executemany(
+                    _INSERT_RESOURCE, [(seq, a, v, row[1], row[2], row[3]) for a, v in _lookup_values(record)]
+                )
+
+    def append_many(self, records: Iterable[dict[str, Any]]) -> int:
+        """Insert many records in one transaction (bulk loading, seeding); returns how many."""
+        count = 0
+        with self._lock:
+            started = not self._conn.in_transaction
+            if started:
+                self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                for record in records:
+                    self.append(record)
+                    count += 1
+                if started:
+                    self._conn.execute("COMMIT")
+            except BaseException:
+                if started and self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+        return count
+
+    def _backfill_resources(self) -> None:
+        """Resource rows for events stored before the side table existed."""
+        seq = 0
+        while True:
+            rows = self._conn.execute(
+                "SELECT seq, record FROM events WHERE seq > ? AND category = 'Management' ORDER BY seq LIMIT 1000",
+                (seq,),
+            ).fetchall()
+            for seq, data in rows:
+                record = orjson.loads(data)
+                if record.get("resources"):
+                    account, region, at = _row(record)[1:4]
+                    self._conn.executemany(
+                        _INSERT_RESOURCE, [(seq, a, v, account, region, at) for a, v in _lookup_values(record)]
+                    )
+            if len(rows) < 1000:
+                return
+
+    def prune(self, before: int, limit: int = 2000) -> int:
+        """Delete up to ``limit`` events older than ``before`` (epoch seconds), oldest first; returns how many."""
+        with self._lock:
+            seqs = [
+                (row[0],)
+                for row in self._conn.execute(
+                    "SELECT seq FROM events WHERE event_time < ? ORDER BY event_time LIMIT ?", (before, limit)
+                )
+            ]
+            if seqs:
+                self._conn.executemany("DELETE FROM event_resources WHERE seq = ?", seqs)
+                self._conn.executemany("DELETE FROM events WHERE seq = ?", seqs)
+        return len(seqs)
+
+    # -- Event history ----------------------------------------------------------------------------
+
+    def lookup(self, query: HistoryQuery) -> list[HistoryEvent]:
+        """Up to ``query.limit`` events of the query, newest first (``event_time``, then ``seq``)."""
+        start, end = query.start, query.end
+        cursor_sql, args_tail = "", ()
+        if query.after is not None:
+            at, seq = query.after
+            end = min(end, at)
+            cursor_sql = " AND ({t}.event_time < ? OR {t}.seq < ?)"
+            args_tail = (at, seq)
+        if start > end:
+            return []
+        category = INSIGHT if query.category == INSIGHT else MANAGEMENT
+        key, value = query.attribute or (None, None)
+        if key in RESOURCE_ATTRIBUTES:
+            sql = (
+                f"SELECT {_SELECT} FROM event_resources r JOIN events e ON e.seq = r.seq "
+                "WHERE r.account_id = ? AND r.region = ? AND r.attribute = ? AND r.value = ? "
+                f"AND r.event_time BETWEEN ? AND ?{cursor_sql.format(t='r')} AND e.category = '{category}' "
+                "ORDER BY r.event_time DESC, r.seq DESC LIMIT ?"
             )
+            args: tuple[Any, ...] = (query.account_id, query.region, key, value, start, end, *args_tail, query.limit)
+        else:
+            where = ""
+            filters: tuple[Any, ...] = ()
+            if key is not None:
+                where = f" AND e.{COLUMNS[key]} = ?"
+                filters = (value,)
+            sql = (
+                f"SELECT {_SELECT} FROM events e WHERE e.account_id = ? AND e.region = ? "
+                f"AND e.category = '{category}'{where} AND e.event_time BETWEEN ? AND ?{cursor_sql.format(t='e')} "
+                "ORDER BY e.event_time DESC, e.seq DESC LIMIT ?"
+            )
+            args = (query.account_id, query.region, *filters, start, end, *args_tail, query.limit)
+        with self._lock:
+            rows = self._conn.execute(sql, args).fetchall()
+        return [HistoryEvent(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8]) for r in rows]
+
+    # -- followers --------------------------------------------------------------------------------
 
     def after(self, seq: int, limit: int = 1000) -> list[StoredEvent]:
         """Committed events with a position after ``seq``, oldest first."""
@@ -111,3 +367,14 @@ class SqliteEventStore:
     def count(self) -> int:
         with self._lock:
             return int(self._conn.execute("SELECT count(*) FROM events").fetchone()[0])
+
+
+_STORES: weakref.WeakKeyDictionary[Any, SqliteEventStore] = weakref.WeakKeyDictionary()
+
+
+def event_store(state: Any) -> SqliteEventStore:
+    """The event store living in ``state``'s database (a ``SqliteStateStore``), made once per state store."""
+    events = _STORES.get(state)
+    if events is None:
+        events = _STORES[state] = SqliteEventStore(state.connection, state.lock)
+    return events

@@ -1,0 +1,24 @@
+"""AWS CloudTrail (json, 2013-11-01): Event history (LookupEvents) and its retention.
+
+Each module owns one family of operations and registers its handlers in ``operations.ops``;
+importing this package imports them all. Operations without a handler are answered by the
+gateway's "not implemented" error. ``binding()`` returns the service ready to serve: its parser
+runs CloudTrail's own input checks (``checks``) so that invalid input gets CloudTrail's modeled
+errors, its serializer writes LookupEvents pages directly (``responses``), and its ticker prunes
+Event history (``history``).
+"""
+
+from __future__ import annotations
+
+from trailpost.services.base import ServiceBinding, bind_service
+from trailpost.services.cloudtrail import history, lookup  # noqa: F401 - importing registers the handlers
+from trailpost.services.cloudtrail.checks import CloudTrailRequestParser
+from trailpost.services.cloudtrail.operations import ops
+from trailpost.services.cloudtrail.responses import CloudTrailResponseSerializer
+
+
+def binding() -> ServiceBinding:
+    service = bind_service(ops, tickers=history.TICKERS)
+    service.parser = CloudTrailRequestParser(service.parser)
+    service.serializer = CloudTrailResponseSerializer(service.serializer)
+    return service
