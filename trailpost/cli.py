@@ -53,6 +53,37 @@ def main() -> None:
     type=click.Choice(["debug", "info", "warning", "error"]),
     help="[env TRAILPOST_LOG_LEVEL; default info]",
 )
+@click.option(
+    "--event-retention-days",
+    type=int,
+    default=None,
+    help="Days of Event history kept; older events are pruned [env TRAILPOST_EVENT_RETENTION_DAYS; default 90].",
+)
+@click.option(
+    "--lookup-rate-limit",
+    type=float,
+    default=None,
+    help="LookupEvents calls per second per account and region, beyond which ThrottlingException is "
+    "answered as AWS does at 2 [env TRAILPOST_LOOKUP_RATE_LIMIT; default 0: no limit].",
+)
+@click.option(
+    "--tls-cert",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="PEM certificate (chain): serve HTTPS on the same port [env TRAILPOST_TLS_CERT; default: plain HTTP].",
+)
+@click.option(
+    "--tls-key",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="PEM private key of --tls-cert, unless the certificate file holds it [env TRAILPOST_TLS_KEY].",
+)
+@click.option(
+    "--trusted-proxies",
+    default=None,
+    help="Comma-separated proxy addresses/CIDRs whose X-Forwarded-For gives the client address "
+    "[env TRAILPOST_TRUSTED_PROXIES; default: none, the header is ignored].",
+)
 def serve(**flags: object) -> None:
     """Run trailpost on one port for every service, until SIGINT or SIGTERM.
 
@@ -122,3 +153,7 @@ def account_create(name: str, account_id: str | None, data_dir: Path | None) -> 
 from trailpost.services.outposts.simulation import sim  # noqa: E402 - the `trailpost sim` commands
 
 main.add_command(sim)
+
+from trailpost.events_cli import events  # noqa: E402 - the `trailpost events` commands
+
+main.add_command(events)

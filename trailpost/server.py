@@ -7,6 +7,11 @@ banner, and runs the gateway under uvicorn (uvloop + httptools, see docs/decisio
 SIGINT or SIGTERM; then it stops accepting, lets requests in flight finish (at most
 ``GRACEFUL_SECONDS``), stops the workers, closes the store and returns (exit code 0).
 
+With ``--tls-cert`` (and ``--tls-key``) the same port serves HTTPS only (TLS 1.2 or later); the
+certificate is checked before anything is bound. Each connection's negotiated version and cipher
+suite reach the gateway in the ASGI ``tls`` extension of every request's scope (``trailpost.tls``),
+from which records take ``tlsDetails``.
+
 A request httptools cannot parse (raw non-ASCII in the request line, control bytes in a header,
 not HTTP at all) is answered 400 ``SerializationException`` in the same JSON form as every other
 error, with a request id, and its connection closed.
@@ -18,6 +23,7 @@ is inside it; the credentials file is replaced atomically, never written through
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -34,10 +40,14 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from trailpost.config import Settings
+from trailpost.console import Console
 from trailpost.gateway.app import Gateway
-from trailpost.identity.accounts import AccountRegistry, RootKey, ensure_default_account
+from trailpost.identity.accounts import AccountRegistry, RootKey, ensure_default_account, note_key_use
+from trailpost.identity.authorize import authorize
 from trailpost.services.registry import build_services
+from trailpost.store.events import event_store
 from trailpost.store.sqlite import SqliteStateStore
+from trailpost.tls import TlsSetupError, connection_extension, server_context
 from trailpost.workers import BackgroundRunner
 
 GRACEFUL_SECONDS = 3
@@ -127,7 +137,10 @@ def create_app(settings: Settings) -> App:
         store.close()
         raise StartupError(f"cannot prepare the default account in {settings.data_root}: {exc}") from None
     services = build_services()
-    gateway = Gateway(settings, store, services)
+    gateway = Gateway(settings, store, services, events=event_store(store))  # one event store: appends, lookups
+    gateway.console = Console(gateway)
+    gateway.authorizers.append(note_key_use)  # access keys' last use, in the call's commit batch
+    gateway.authorizers.append(authorize)  # IAM identity-based policies (identity.authorize)
     runner = BackgroundRunner(settings, store, services, gateway.commits)
     gateway.on_startup.append(runner.start)
     gateway.on_shutdown.append(runner.stop)
@@ -193,6 +206,12 @@ def bind(settings: Settings) -> socket.socket:
 
 def serve(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM, then shut down cleanly; ``StartupError`` if it cannot start."""
+    tls = None
+    if settings.tls_cert is not None:
+        try:
+            tls = server_context(settings.tls_cert, settings.tls_key)
+        except TlsSetupError as exc:
+            raise StartupError(str(exc)) from None
     sock = bind(settings)
     try:
         app = create_app(settings)
@@ -210,6 +229,10 @@ def serve(settings: Settings) -> None:
         server_header=False,
         date_header=True,
         timeout_graceful_shutdown=GRACEFUL_SECONDS,
+        ssl_context_factory=(lambda _config, _default: tls) if tls is not None else None,
+        # uvicorn would otherwise rewrite the client address from X-Forwarded-For for any peer on
+        # 127.0.0.1; trailpost decides that itself, only for --trusted-proxies (gateway.context).
+        proxy_headers=False,
     )
     _Server(config).run(sockets=[sock])
 
@@ -229,7 +252,20 @@ class _Server(uvicorn.Server):
 
 class _HttpProtocol(HttpToolsProtocol):
     """httptools' protocol, answering a request it cannot parse as trailpost answers any error:
-    JSON with ``x-amzn-ErrorType`` and ``x-amzn-RequestId``, then closing the connection."""
+    JSON with ``x-amzn-ErrorType`` and ``x-amzn-RequestId``, then closing the connection; on TLS
+    connections every request's scope carries the ASGI ``tls`` extension."""
+
+    _tls: dict | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        # asyncio and uvloop call this once the TLS handshake is done, so the facts are final.
+        self._tls = connection_extension(transport.get_extra_info("ssl_object"))
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if self._tls is not None:
+            self.scope["extensions"] = {"tls": self._tls}  # type: ignore[typeddict-unknown-key]
 
     def send_400_response(self, msg: str) -> None:
         body = orjson.dumps({"__type": "SerializationException", "message": f"Malformed HTTP request: {msg}"})

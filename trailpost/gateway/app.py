@@ -4,8 +4,10 @@ Steps, in order (``Gateway.handle``)::
 
     1 read          body with a size limit, client address          (ASGI ``__call__``)
     2 route         service from the SigV4 credential scope (the service the request's target
-                    header or REST route addresses, when the scope names another one)
-    3 authenticate  SigV4 against the stored secret -> Principal; region from the scope
+                    header, REST route or query ``Action`` addresses, when the scope names
+                    another one)
+    3 authenticate  SigV4 against the stored secret -> Principal; region from the scope (calls
+                    AWS takes unsigned, such as AssumeRoleWithWebIdentity: the token's identity)
     ---- from here on the caller is known: the call is recorded whatever its outcome ----
     4 parse         wire -> params (model member names), validated against the model
     5 authorize     each of ``authorizers`` may refuse the call (IAM policies)
@@ -45,10 +47,11 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import orjson
+from botocore.model import OperationModel
 
 from trailpost.audit.record import build_record
 from trailpost.config import Settings
-from trailpost.gateway.authenticate import auth_error, authenticate
+from trailpost.gateway.authenticate import auth_error, authenticate, unsigned_principal
 from trailpost.gateway.context import RequestContext
 from trailpost.http import HttpRequest, HttpResponse, MalformedEncoding, check_request_target, read_headers
 from trailpost.identity.accounts import AccountRegistry
@@ -56,6 +59,7 @@ from trailpost.identity.sigv4 import AuthFailure, read_authorization
 from trailpost.protocol import errors
 from trailpost.protocol.errors import ServiceError
 from trailpost.protocol.naming import to_internal, to_wire
+from trailpost.protocol.query import form_pairs, query_action
 from trailpost.protocol.routing import target_operation
 from trailpost.protocol.serializers import JsonResponseSerializer
 from trailpost.protocol.validation import validate_input
@@ -63,6 +67,7 @@ from trailpost.services.base import ServiceBinding
 from trailpost.store.commit import GroupCommit
 from trailpost.store.events import SqliteEventStore
 from trailpost.store.sqlite import SqliteStateStore
+from trailpost.tls import TlsInfo
 
 log = logging.getLogger("trailpost.gateway")
 
@@ -100,6 +105,7 @@ class Gateway:
             for binding in services
             if binding.router is None and binding.model.metadata.get("targetPrefix")
         }
+        self.console: Callable[[HttpRequest], Awaitable[HttpResponse]] | None = None  # the web console, if mounted
         self.on_startup: list[Callable[[], Any]] = []
         self.on_shutdown: list[Callable[[], Any]] = []
 
@@ -164,9 +170,17 @@ class Gateway:
             signed = read_authorization(request)
         except AuthFailure as failure:
             ctx.service = self.reached_service(request)
+            # Calls AWS takes unsigned (STS AssumeRoleWithWebIdentity) carry their own proof of identity.
+            ctx.principal = unsigned_principal(ctx, failure, self.accounts)
+            if ctx.principal is not None:
+                return
             raise auth_error(ctx.service.protocol if ctx.service else "json", failure) from None
         binding = self.services.get(signed.service)
         targeted = self._targeted_service(request)
+        if binding is not None and targeted is None and not self._may_address(binding, request):
+            # A json or query service the request cannot be for (no target header, no Action of its
+            # model): the service the request's shape reaches, if any, decides the answer below.
+            targeted = self.reached_service(request)
         if binding is None or (targeted is not None and targeted is not binding):
             # Signed for a service other than the one the request addresses: the scope check in
             # ``authenticate`` answers it as AWS does ("should be scoped to correct service").
@@ -184,6 +198,15 @@ class Gateway:
         except AuthFailure as failure:
             raise auth_error(binding.protocol, failure) from None
 
+    @staticmethod
+    def _may_address(binding: ServiceBinding, request: HttpRequest) -> bool:
+        """Whether ``request`` can be for ``binding`` at all (REST services are left to their router)."""
+        if binding.protocol == "query":
+            return _query_operation_name(request) in binding.model.operation_names
+        if binding.router is None:
+            return "x-amz-target" in request.headers
+        return True
+
     def _targeted_service(self, request: HttpRequest) -> ServiceBinding | None:
         target = request.headers.get("x-amz-target")
         return self._by_target.get(target.rpartition(".")[0]) if target else None
@@ -194,6 +217,8 @@ class Gateway:
         if targeted is not None:
             return targeted
         for binding in self.services.values():
+            if binding.protocol == "query" and _query_operation_name(request) in binding.model.operation_names:
+                return binding  # query services (IAM, STS) are told apart by their Action names
             if binding.router is None:
                 continue
             try:
@@ -210,6 +235,8 @@ class Gateway:
         try:
             if binding.router is not None:
                 operation, labels = binding.router.match(request)
+            elif binding.protocol == "query":
+                operation, labels = _query_operation(binding, request), {}
             else:
                 operation, labels = target_operation(binding.model, request.headers.get("x-amz-target")), {}
             ctx.operation = operation
@@ -219,7 +246,10 @@ class Gateway:
         except (MalformedEncoding, UnicodeDecodeError) as exc:
             raise errors.SerializationException(f"Malformed request: {exc}") from None
         ctx.wire_params = wire
-        validate_input(operation.input_shape, wire)
+        try:
+            validate_input(operation.input_shape, wire, full_match=binding.protocol == "query")
+        except errors.ValidationException as exc:
+            raise errors.validation_error(binding.protocol, exc.message) from None
         ctx.params = to_internal(operation.input_shape, wire) or {}
 
     @staticmethod
@@ -283,6 +313,8 @@ class Gateway:
         request = await self._read(scope, receive)
         if request is None or isinstance(request, HttpResponse):
             return request
+        if self.console is not None and (request.raw_path == "/console" or request.raw_path.startswith("/console/")):
+            return await self.console(request)  # the web console (trailpost.console): its own headers, no CORS
         if request.raw_path == HEALTH_PATH and request.method in ("GET", "HEAD"):
             response = HttpResponse(200, {"Content-Type": "application/json"}, orjson.dumps({"status": "ok"}))
         elif request.method == "OPTIONS" and "access-control-request-method" in request.headers:
@@ -334,6 +366,7 @@ class Gateway:
             client_host=client[0] or "",
             client_port=client[1] or 0,
             scheme=scope.get("scheme", "http"),
+            tls=TlsInfo.from_extension((scope.get("extensions") or {}).get("tls")),
         )
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
@@ -348,6 +381,25 @@ class Gateway:
                     await _maybe_await(hook())
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _query_operation_name(request: HttpRequest) -> str | None:
+    try:
+        return query_action(request)
+    except ServiceError:
+        return None
+
+
+def _query_operation(binding: ServiceBinding, request: HttpRequest) -> OperationModel:
+    """The operation a query-protocol request names in its ``Action`` (and ``Version``) parameter."""
+    pairs = form_pairs(request)
+    action, version = pairs.get("Action"), pairs.get("Version")
+    api_version = binding.model.api_version
+    if not action:
+        raise errors.MissingAction("Missing Action")
+    if action not in binding.model.operation_names or (version and version != api_version):
+        raise errors.InvalidAction(f"Could not find operation {action} for version {version or api_version}")
+    return binding.model.operation_model(action)
 
 
 def _error_response(error: ServiceError, *, close: bool = False) -> HttpResponse:

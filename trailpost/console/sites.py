@@ -1,0 +1,254 @@
+"""Sites pages: list, detail, create, edit, addresses and delete, each through the Outposts API.
+
+Every action is the API operation the AWS Outposts console performs (ListSites, GetSite,
+GetSiteAddress, ListOutposts, CreateSite, UpdateSite, UpdateSiteAddress, DeleteSite), signed as
+the signed-in user; the service's own validation and rules decide, and its error is shown as AWS
+words it, above the form the user filled in (the entered values are kept).
+
+Form rules: empty fields are left out of the request (an address whose fields are all empty is no
+address); tags are ``key=value`` lines; a delete asks on a page of its own (no script dialogs),
+and posts with the session's CSRF token like every form.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from trailpost.console.api import ApiError
+from trailpost.console.pages import api, api_pages, error_text, first, read_form, redirect, render, signed_in
+from trailpost.console.sessions import Session
+
+LIST_LIMIT = 1000
+ADDRESS_MEMBERS = (
+    ("ContactName", "Contact name"),
+    ("ContactPhoneNumber", "Contact phone number (+15555550100)"),
+    ("AddressLine1", "Address line 1"),
+    ("AddressLine2", "Address line 2"),
+    ("AddressLine3", "Address line 3"),
+    ("City", "City"),
+    ("StateOrRegion", "State or region"),
+    ("DistrictOrCounty", "District or county"),
+    ("PostalCode", "Postal code"),
+    ("CountryCode", "Country code (e.g. US)"),
+    ("Municipality", "Municipality"),
+)
+ADDRESS_KINDS = {"operating": "OPERATING_ADDRESS", "shipping": "SHIPPING_ADDRESS"}
+ADDRESS_LABELS = {"operating": "Operating address", "shipping": "Shipping address"}
+
+
+def flat(fields: dict[str, list[str]]) -> dict[str, str]:
+    """A form's fields as single values (the first of each), to refill it."""
+    return {key: values[0] for key, values in fields.items() if values and key != "csrf_token"}
+
+
+def address_from(fields: dict[str, list[str]], prefix: str) -> dict[str, str] | None:
+    """The ``Address`` members filled in under ``prefix``; ``None`` if none was."""
+    address = {member: first(fields, prefix + member).strip() for member, _ in ADDRESS_MEMBERS}
+    address = {member: value for member, value in address.items() if value}
+    return address or None
+
+
+def tags_from(text: str) -> dict[str, str]:
+    """``key=value`` lines as a tag map (a line without ``=`` is a key with an empty value)."""
+    tags = {}
+    for line in text.splitlines():
+        if line.strip():
+            key, _, value = line.partition("=")
+            tags[key.strip()] = value.strip()
+    return tags
+
+
+def _optional(fields: dict[str, list[str]], *members: tuple[str, str]) -> dict[str, Any]:
+    return {member: first(fields, name).strip() for name, member in members if first(fields, name).strip()}
+
+
+@signed_in
+async def list_sites(request: Request, session: Session) -> Response:
+    sites, more = await api_pages(request, session, "outposts", "ListSites", {"MaxResults": 100}, "Sites", LIST_LIMIT)
+    return render(request, "sites.html", session, title="Sites", sites=sites, more=more)
+
+
+@signed_in
+async def new_site(request: Request, session: Session) -> Response:
+    values: dict[str, str] = {}
+    error = None
+    if request.method == "POST":
+        fields = await read_form(request, session)
+        values = flat(fields)
+        params: dict[str, Any] = {"Name": first(fields, "name")}
+        params.update(_optional(fields, ("description", "Description"), ("notes", "Notes")))
+        for prefix, member in (("op_", "OperatingAddress"), ("ship_", "ShippingAddress")):
+            address = address_from(fields, prefix)
+            if address:
+                params[member] = address
+        tags = tags_from(first(fields, "tags"))
+        if tags:
+            params["Tags"] = tags
+        try:
+            created = await api(request, session, "outposts", "CreateSite", params)
+        except ApiError as failure:
+            error = error_text(failure)
+        else:
+            site = created.get("Site") or {}
+            return redirect(f"/console/sites/{site.get('SiteId')}", session, f"Site {site.get('Name')} created.")
+    return render(
+        request,
+        "site_form.html",
+        session,
+        status=400 if error else 200,
+        title="Create site",
+        values=values,
+        error=error,
+        address_members=ADDRESS_MEMBERS,
+        site=None,
+    )
+
+
+async def _addresses(request: Request, session: Session, site_id: str) -> dict[str, dict[str, Any] | None]:
+    found: dict[str, dict[str, Any] | None] = {}
+    for kind, address_type in ADDRESS_KINDS.items():
+        try:
+            reply = await api(
+                request, session, "outposts", "GetSiteAddress", {"SiteId": site_id, "AddressType": address_type}
+            )
+            found[kind] = reply.get("Address")
+        except ApiError as failure:
+            if failure.code != "NotFoundException":
+                raise
+            found[kind] = None
+    return found
+
+
+@signed_in
+async def site_detail(request: Request, session: Session) -> Response:
+    site_id = request.path_params["site_id"]
+    site = (await api(request, session, "outposts", "GetSite", {"SiteId": site_id})).get("Site") or {}
+    addresses = await _addresses(request, session, site_id)
+    outposts, _ = await api_pages(
+        request, session, "outposts", "ListOutposts", {"MaxResults": 100}, "Outposts", LIST_LIMIT
+    )
+    return render(
+        request,
+        "site.html",
+        session,
+        title=site.get("Name") or site_id,
+        site=site,
+        addresses=addresses,
+        address_labels=ADDRESS_LABELS,
+        address_members=ADDRESS_MEMBERS,
+        outposts=[o for o in outposts if o.get("SiteId") == site.get("SiteId")],
+    )
+
+
+@signed_in
+async def edit_site(request: Request, session: Session) -> Response:
+    site_id = request.path_params["site_id"]
+    site = (await api(request, session, "outposts", "GetSite", {"SiteId": site_id})).get("Site") or {}
+    values = {
+        key: site.get(member) or ""
+        for key, member in (("name", "Name"), ("description", "Description"), ("notes", "Notes"))
+    }
+    error = None
+    if request.method == "POST":
+        fields = await read_form(request, session)
+        values = flat(fields)
+        params = {
+            "SiteId": site_id,
+            "Name": first(fields, "name"),
+            "Description": first(fields, "description"),
+            "Notes": first(fields, "notes"),
+        }
+        params = {key: value for key, value in params.items() if value != "" or key == "Name"}
+        try:
+            await api(request, session, "outposts", "UpdateSite", params)
+        except ApiError as failure:
+            error = error_text(failure)
+        else:
+            return redirect(f"/console/sites/{site_id}", session, "Site updated.")
+    return render(
+        request,
+        "site_form.html",
+        session,
+        status=400 if error else 200,
+        title=f"Edit {site.get('Name') or site_id}",
+        values=values,
+        error=error,
+        address_members=ADDRESS_MEMBERS,
+        site=site,
+    )
+
+
+@signed_in
+async def edit_address(request: Request, session: Session) -> Response:
+    site_id, kind = request.path_params["site_id"], request.path_params["kind"]
+    if kind not in ADDRESS_KINDS:
+        return render(request, "error.html", session, status=404, title="Not found", message="No such address type.")
+    site = (await api(request, session, "outposts", "GetSite", {"SiteId": site_id})).get("Site") or {}
+    values: dict[str, str] = {}
+    error = None
+    if request.method == "POST":
+        fields = await read_form(request, session)
+        values = flat(fields)
+        params = {"SiteId": site_id, "AddressType": ADDRESS_KINDS[kind], "Address": address_from(fields, "") or {}}
+        try:
+            await api(request, session, "outposts", "UpdateSiteAddress", params)
+        except ApiError as failure:
+            error = error_text(failure)
+        else:
+            return redirect(f"/console/sites/{site_id}", session, f"{ADDRESS_LABELS[kind]} updated.")
+    else:
+        current = (await _addresses(request, session, site_id)).get(kind) or {}
+        values = {member: str(current.get(member, "")) for member, _ in ADDRESS_MEMBERS}
+    return render(
+        request,
+        "address_form.html",
+        session,
+        status=400 if error else 200,
+        title=f"{ADDRESS_LABELS[kind]} of {site.get('Name') or site_id}",
+        site=site,
+        kind=kind,
+        values=values,
+        error=error,
+        address_members=ADDRESS_MEMBERS,
+    )
+
+
+@signed_in
+async def delete_site(request: Request, session: Session) -> Response:
+    site_id = request.path_params["site_id"]
+    site = (await api(request, session, "outposts", "GetSite", {"SiteId": site_id})).get("Site") or {}
+    error = None
+    if request.method == "POST":
+        await read_form(request, session)
+        try:
+            await api(request, session, "outposts", "DeleteSite", {"SiteId": site_id})
+        except ApiError as failure:
+            error = error_text(failure)
+        else:
+            return redirect("/console/sites", session, f"Site {site.get('Name') or site_id} deleted.")
+    return render(
+        request,
+        "confirm.html",
+        session,
+        status=400 if error else 200,
+        title=f"Delete site {site.get('Name') or site_id}",
+        question=f"Delete the site {site.get('Name') or ''} ({site_id})? This cannot be undone.",
+        action=f"/console/sites/{site_id}/delete",
+        button="Delete site",
+        back=f"/console/sites/{site_id}",
+        error=error,
+    )
+
+
+ROUTES = [
+    Route("/console/sites", list_sites, methods=["GET", "HEAD"]),
+    Route("/console/sites/new", new_site, methods=["GET", "HEAD", "POST"]),
+    Route("/console/sites/{site_id}", site_detail, methods=["GET", "HEAD"]),
+    Route("/console/sites/{site_id}/edit", edit_site, methods=["GET", "HEAD", "POST"]),
+    Route("/console/sites/{site_id}/address/{kind}", edit_address, methods=["GET", "HEAD", "POST"]),
+    Route("/console/sites/{site_id}/delete", delete_site, methods=["GET", "HEAD", "POST"]),
+]
