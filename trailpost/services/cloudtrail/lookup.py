@@ -44,7 +44,7 @@ from trailpost.services.cloudtrail.errors import (
     ThrottlingException,
 )
 from trailpost.services.cloudtrail.operations import ops
-from trailpost.store.events import INSIGHT, MANAGEMENT, HistoryEvent, HistoryQuery, event_store, resources_of
+from trailpost.store.events import INSIGHT, MANAGEMENT, HistoryEvent, HistoryQuery, event_store, stored_resources
 
 DEFAULT_MAX_RESULTS = 50
 DAY = 86400
@@ -112,7 +112,6 @@ def _epoch(value: datetime | None) -> float | None:
 
 
 def _event(row: HistoryEvent) -> dict[str, Any]:
-    record = orjson.loads(row.record) if b'"resources"' in row.record else {}
     event: dict[str, Any] = {
         "event_id": row.event_id,
         "event_name": row.event_name,
@@ -120,7 +119,8 @@ def _event(row: HistoryEvent) -> dict[str, Any]:
         "event_time": float(row.event_time),
         "event_source": row.event_source,
         "resources": [
-            {"resource_type": r["ResourceType"], "resource_name": r["ResourceName"]} for r in resources_of(record)
+            {"resource_type": r["ResourceType"], "resource_name": r["ResourceName"]}
+            for r in stored_resources(row.record)
         ],
         "cloud_trail_event": row.record.decode("utf-8"),
     }
