@@ -15,7 +15,7 @@ $(BIN)/python:
 
 $(VENV)/.runtime: $(BIN)/python requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet -r requirements.lock
-	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e . || $(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.lock
