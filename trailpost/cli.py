@@ -84,6 +84,44 @@ def main() -> None:
     help="Comma-separated proxy addresses/CIDRs whose X-Forwarded-For gives the client address "
     "[env TRAILPOST_TRUSTED_PROXIES; default: none, the header is ignored].",
 )
+@click.option(
+    "--delivery-interval",
+    type=float,
+    default=None,
+    help="Seconds between a trail's log file deliveries [env TRAILPOST_DELIVERY_INTERVAL; default 300, as AWS].",
+)
+@click.option(
+    "--delivery-max-file-bytes",
+    type=int,
+    default=None,
+    help="Largest log file JSON before gzip [env TRAILPOST_DELIVERY_MAX_FILE_BYTES; default 50 MiB].",
+)
+@click.option(
+    "--digest-interval",
+    type=float,
+    default=None,
+    help="Seconds per digest file of trails with log file validation "
+    "[env TRAILPOST_DIGEST_INTERVAL; default 3600, as AWS].",
+)
+@click.option(
+    "--signing-key-days",
+    type=float,
+    default=None,
+    help="Days a region's digest signing key is used before rotation [env TRAILPOST_SIGNING_KEY_DAYS; default 30].",
+)
+@click.option(
+    "--external-buckets-file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="JSON file mapping bucket names to external S3-compatible endpoints and credentials "
+    "[env TRAILPOST_EXTERNAL_BUCKETS_FILE].",
+)
+@click.option(
+    "--max-object-bytes",
+    type=int,
+    default=None,
+    help="Largest object the embedded S3 accepts [env TRAILPOST_MAX_OBJECT_BYTES; default 256 MiB].",
+)
 def serve(**flags: object) -> None:
     """Run trailpost on one port for every service, until SIGINT or SIGTERM.
 

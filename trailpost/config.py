@@ -19,6 +19,14 @@ default) enables AWS's throttling of LookupEvents (AWS: 2).
 ``clock_offset_seconds`` (default 0) is added to the host clock wherever the server decides by
 time who a caller is: the SigV4 15-minute window and the issue and expiry of temporary
 credentials (a host whose clock is known to be off can be corrected without touching the OS).
+Trails (``delivery``): ``delivery_interval`` (seconds, default 300: AWS's "about every 5 minutes")
+is how often each trail's pending events become log files; ``delivery_max_file_bytes`` caps one
+log file's JSON before compression (default 50 MiB, AWS's quota); ``digest_interval`` (seconds,
+default 3600: hourly) is the period of digest files; ``signing_key_days`` (default 30) is how long
+a region's digest signing key is used before a new one takes over; ``external_buckets_file`` names
+a JSON file mapping bucket names to external S3-compatible endpoints
+(``{"bucket": {"endpoint_url": ..., "region": ..., "access_key_id": ..., "secret_access_key": ...}}``);
+``max_object_bytes`` (default 256 MiB) is the largest S3 object body the embedded S3 accepts.
 ``oidc_jwks_file`` names a JSON file mapping OpenID Connect issuer URLs to their JWKS documents
 (``{"https://issuer.example.com": {"keys": [...]}}``), the keys AssumeRoleWithWebIdentity
 verifies tokens with; it is read at each call, so keys can be rotated without a restart.
@@ -79,6 +87,12 @@ class Settings:
     trusted_proxies: tuple[Network, ...] = ()
     clock_offset_seconds: float = 0.0
     oidc_jwks_file: Path | None = None
+    delivery_interval: float = 300.0
+    delivery_max_file_bytes: int = 50 * 1024 * 1024
+    digest_interval: float = 3600.0
+    signing_key_days: float = 30.0
+    external_buckets_file: Path | None = None
+    max_object_bytes: int = 256 * 1024 * 1024
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -133,6 +147,13 @@ class Settings:
             raise ConfigError(f"{self._origin('lookup_rate_limit')}: must be requests per second >= 0 (0 = no limit)")
         if not math.isfinite(self.clock_offset_seconds):
             raise ConfigError(f"{self._origin('clock_offset_seconds')}: must be a number of seconds")
+        for name in ("delivery_interval", "digest_interval", "signing_key_days"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise ConfigError(f"{self._origin(name)}: must be a number > 0")
+        for name in ("delivery_max_file_bytes", "max_object_bytes"):
+            if getattr(self, name) < 1024:
+                raise ConfigError(f"{self._origin(name)}: must be at least 1024 bytes")
         if self.tls_key is not None and self.tls_cert is None:
             raise ConfigError(f"{self._origin('tls_key')} needs {env_name('tls_cert')} (or --tls-cert) too")
 
@@ -255,4 +276,10 @@ _PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "trusted_proxies": _networks,
     "clock_offset_seconds": _number,
     "oidc_jwks_file": _file,
+    "delivery_interval": _number,
+    "delivery_max_file_bytes": _integer,
+    "digest_interval": _number,
+    "signing_key_days": _number,
+    "external_buckets_file": _file,
+    "max_object_bytes": _integer,
 }
