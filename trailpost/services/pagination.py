@@ -2,7 +2,7 @@
 
 Tokens have the shape the Outposts model requires (``^(\\d+)##(\\S+)$``): the store position to
 resume after, then a digest that binds the token to that position and to the operation, scope and
-filters that made it.
+filters that made it (an HMAC under the installation's secret, ``token_key``).
 A token from another query, or a forged one, is refused with the caller's validation error.
 """
 
@@ -15,14 +15,13 @@ from typing import Any
 
 import orjson
 
+from trailpost.services.token_key import token_key
 from trailpost.store.base import Entry, StateStore
-
-_KEY = b"trailpost-pagination-v1"
 
 
 def _digest(binding: Any) -> str:
     data = orjson.dumps(binding, option=orjson.OPT_SORT_KEYS)
-    return hmac.new(_KEY, data, hashlib.sha256).hexdigest()[:24]
+    return hmac.new(token_key(), data, hashlib.sha256).hexdigest()[:24]
 
 
 def make_token(seq: int, binding: Any) -> str:

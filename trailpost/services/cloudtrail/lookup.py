@@ -44,11 +44,11 @@ from trailpost.services.cloudtrail.errors import (
     ThrottlingException,
 )
 from trailpost.services.cloudtrail.operations import ops
+from trailpost.services.token_key import token_key
 from trailpost.store.events import INSIGHT, MANAGEMENT, HistoryEvent, HistoryQuery, event_store, stored_resources
 
 DEFAULT_MAX_RESULTS = 50
 DAY = 86400
-_TOKEN_KEY = b"trailpost-lookup-events-v1"
 _TOKEN = struct.Struct(">BQQ")  # version, event_time, seq
 _DIGEST_BYTES = 16
 
@@ -57,8 +57,8 @@ _DIGEST_BYTES = 16
 
 
 def _digest(cursor: tuple[int, int], binding: list[Any]) -> bytes:
-    data = orjson.dumps([cursor[0], cursor[1], binding])
-    return hmac.new(_TOKEN_KEY, data, hashlib.sha256).digest()[:_DIGEST_BYTES]
+    data = orjson.dumps(["LookupEvents", cursor[0], cursor[1], binding])
+    return hmac.new(token_key(), data, hashlib.sha256).digest()[:_DIGEST_BYTES]
 
 
 def make_token(cursor: tuple[int, int], binding: list[Any]) -> str:

@@ -1,0 +1,50 @@
+"""The per-install secret that binds pagination tokens (NextToken) to their query.
+
+Tokens carry an HMAC of their position and of the query that made them, so a token from another
+query, or a forged one, is refused. The HMAC key is a secret of the installation: 32 random bytes
+in ``<data-dir>/token.key`` (mode 0600, created on first start, written atomically), so tokens
+stay valid across restarts of one installation and are useless against another one. Until
+``install`` is called (unit tests that build services in-process) a random key of the process is
+used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+KEY_FILE = "token.key"
+KEY_BYTES = 32
+
+_key = secrets.token_bytes(KEY_BYTES)
+
+
+def token_key() -> bytes:
+    """The HMAC key of pagination tokens."""
+    return _key
+
+
+def install(path: Path) -> None:
+    """Use the key stored at ``path``, creating it (0600, atomically) if it does not exist yet."""
+    global _key
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        data = b""
+    if len(data) != KEY_BYTES:
+        data = secrets.token_bytes(KEY_BYTES)
+        fd, temp = tempfile.mkstemp(prefix=".token-key-", dir=path.parent)  # mode 0600
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
+    _key = data
