@@ -44,6 +44,7 @@ from trailpost.console import Console
 from trailpost.gateway.app import Gateway
 from trailpost.identity.accounts import AccountRegistry, RootKey, ensure_default_account, note_key_use
 from trailpost.identity.authorize import authorize
+from trailpost.services import token_key
 from trailpost.services.registry import build_services
 from trailpost.store.events import event_store
 from trailpost.store.sqlite import SqliteStateStore
@@ -133,6 +134,7 @@ def create_app(settings: Settings) -> App:
             settings.root_secret_access_key,
         )
         write_credentials(settings.data_path(CREDENTIALS_FILE), key)
+        token_key.install(settings.data_path(token_key.KEY_FILE))
     except (ValueError, OSError) as exc:
         store.close()
         raise StartupError(f"cannot prepare the default account in {settings.data_root}: {exc}") from None
