@@ -24,21 +24,13 @@ from tests.identity.support import (
     trust,
     unique,
 )
+from tests.support.outposts import ADDRESS
 from tests.support.server import ServerProcess
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
 ISO_SECOND = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 STS_DATE = re.compile(r"^[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d\d:\d\d [AP]M$")
 IAM_DATE = re.compile(r"^[A-Z][a-z]{2} \d{1,2}, \d{4} \d{1,2}:\d\d:\d\d [AP]M$")
-ADDRESS = {
-    "ContactName": "Jane Doe",
-    "ContactPhoneNumber": "+12065550100",
-    "AddressLine1": "410 Terry Ave N",
-    "City": "Seattle",
-    "StateOrRegion": "WA",
-    "PostalCode": "98109",
-    "CountryCode": "US",
-}
 
 
 def shape(value: Any) -> Any:

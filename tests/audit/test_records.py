@@ -38,6 +38,7 @@ from tests.outposts.test_orders import (
     wait_for,
     wait_order,
 )
+from tests.support.outposts import ADDRESS, RACK_PROPERTIES
 from trailpost.audit.resources import resources
 
 MODEL = botocore.session.get_session().get_service_model("outposts")
@@ -93,20 +94,6 @@ ALWAYS = {
     "eventCategory",
 }
 EVENT_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
-ADDRESS = {
-    "ContactName": "Jane Doe",
-    "ContactPhoneNumber": "+12065550100",
-    "AddressLine1": "410 Terry Ave N",
-    "City": "Seattle",
-    "StateOrRegion": "WA",
-    "PostalCode": "98109",
-    "CountryCode": "US",
-}
-RACK_PROPERTIES = {
-    "PowerDrawKva": "POWER_15_KVA",
-    "MaximumSupportedWeightLbs": "MAX_2000_LBS",
-    "UplinkGbps": "UPLINK_100G",
-}
 VPC = {"VpcId": "vpc-0a1b2c3d4e5f60789", "SubnetIds": ["subnet-0123456789abcdef0"]}
 
 

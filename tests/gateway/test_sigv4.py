@@ -22,6 +22,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.gateway.rawhttp import AMZ_DATE, Reply, Request, send, sign
+from tests.support.outposts import ADDRESS
 from tests.support.server import ServerProcess
 from trailpost.identity.accounts import AccountRegistry
 from trailpost.store.sqlite import SqliteStateStore
@@ -31,15 +32,6 @@ BAD_SIGNATURE = (
     "The request signature we calculated does not match the signature you provided. "
     "Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
 )
-ADDRESS = {
-    "ContactName": "Jane Doe",
-    "ContactPhoneNumber": "+12065550100",
-    "AddressLine1": "410 Terry Ave N",
-    "City": "Seattle",
-    "StateOrRegion": "WA",
-    "PostalCode": "98109",
-    "CountryCode": "US",
-}
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 

@@ -9,42 +9,19 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
-ADDRESS = {
-    "ContactName": "Jane Doe",
-    "ContactPhoneNumber": "+12065550100",
-    "AddressLine1": "410 Terry Ave N",
-    "City": "Seattle",
-    "StateOrRegion": "WA",
-    "PostalCode": "98109",
-    "CountryCode": "US",
-}
-RACK_PROPERTIES = {
-    "PowerDrawKva": "POWER_15_KVA",
-    "MaximumSupportedWeightLbs": "MAX_2000_LBS",
-    "UplinkGbps": "UPLINK_100G",
-}
+from tests.support.errors import aws_error
+from tests.support.outposts import ADDRESS, RACK_PROPERTIES
+
 RATES = {"m": 25.0, "c": 22.0, "r": 30.0, "x": 34.0, "i": 32.0, "d": 28.0, "g": 60.0, "p": 90.0}
 MONTHS = {"ONE_YEAR": 12, "THREE_YEARS": 36, "FIVE_YEARS": 60}
 TERM_FACTOR = {"ONE_YEAR": 1.3, "THREE_YEARS": 1.0, "FIVE_YEARS": 0.85}
 DISCOUNT = {"NO_UPFRONT": 1.0, "PARTIAL_UPFRONT": 0.95, "ALL_UPFRONT": 0.9}
 MISSING_OUTPOST = "op-0123456789abcdef0"
-
-
-def aws_error(code: str, status: int, call: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
-    """The error response of ``call(**kwargs)``, checked to be ``code`` with HTTP ``status``."""
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    response = info.value.response
-    assert response["Error"]["Code"] == code, response
-    assert response["ResponseMetadata"]["HTTPStatusCode"] == status, response
-    return response
 
 
 def foreign_arns(arn: str) -> list[str]:

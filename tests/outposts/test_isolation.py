@@ -14,27 +14,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
-ADDRESS = {
-    "ContactName": "Jane Doe",
-    "ContactPhoneNumber": "+12065550100",
-    "AddressLine1": "410 Terry Ave N",
-    "City": "Seattle",
-    "StateOrRegion": "WA",
-    "PostalCode": "98109",
-    "CountryCode": "US",
-}
-
-
-def aws_error(code: str, status: int, call: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
-    """The error response of ``call(**kwargs)``, checked to be ``code`` with HTTP ``status``."""
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    response = info.value.response
-    assert response["Error"]["Code"] == code, response
-    assert response["ResponseMetadata"]["HTTPStatusCode"] == status, response
-    return response
+from tests.support.errors import aws_error
+from tests.support.outposts import ADDRESS
 
 
 def create_account(data_dir: Any, name: str) -> tuple[str, str, str]:

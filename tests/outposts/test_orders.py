@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.support.outposts import ADDRESS
 from trailpost.services.outposts.resources import QUOTE
 from trailpost.store.sqlite import SqliteStateStore
 
@@ -29,15 +30,6 @@ C7I_R7I_RACK = "OR-7FOYRKV"  # GENERATION_2 rack, 1 x c7i.48xlarge + 1 x r7i.48x
 M5_RACK = "OR-88A7AG6"  # GENERATION_1 rack: not orderable on the GENERATION_2 outposts trailpost creates
 DISCONTINUED_RACK = "OR-8HM5WAM"
 C6GD_SERVER = "OR-7DIJUXX"  # 1U Outposts server, 1 x c6gd.16xlarge
-ADDRESS = {
-    "ContactName": "Jane Doe",
-    "ContactPhoneNumber": "+12065550100",
-    "AddressLine1": "410 Terry Ave N",
-    "City": "Seattle",
-    "StateOrRegion": "WA",
-    "PostalCode": "98109",
-    "CountryCode": "US",
-}
 ORDER_STATUSES = ["PREPARING", "IN_PROGRESS", "DELIVERED", "COMPLETED"]
 LINE_ITEM_STATUSES = ["PREPARING", "BUILDING", "SHIPPED", "DELIVERED", "INSTALLING", "INSTALLED"]
 

@@ -13,20 +13,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
+
+from tests.support.errors import aws_error
 
 MISSING_OUTPOST = "op-0123456789abcdef0"
 RETIRED_OR_RETIRING = {"RETIRING", "RETIRED"}
-
-
-def aws_error(code: str, status: int, call: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
-    """The error response of ``call(**kwargs)``, checked to be ``code`` with HTTP ``status``."""
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    response = info.value.response
-    assert response["Error"]["Code"] == code, response
-    assert response["ResponseMetadata"]["HTTPStatusCode"] == status, response
-    return response
 
 
 def foreign_arns(arn: str) -> list[str]:

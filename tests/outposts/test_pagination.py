@@ -12,23 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError, ParamValidationError
+from botocore.exceptions import ParamValidationError
 
+from tests.support.errors import aws_error
 from tests.support.server import ServerProcess
 
 TOKEN = re.compile(r"^(\d+)##(\S+)$")
 N = 25
 ZONES = ["us-east-1a", "us-east-1b", "us-east-1c"]
-
-
-def aws_error(code: str, status: int, call: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
-    """The error response of ``call(**kwargs)``, checked to be ``code`` with HTTP ``status``."""
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    response = info.value.response
-    assert response["Error"]["Code"] == code, response
-    assert response["ResponseMetadata"]["HTTPStatusCode"] == status, response
-    return response
 
 
 def address(city: str, state: str) -> dict[str, str]:

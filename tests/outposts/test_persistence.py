@@ -12,8 +12,7 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-from botocore.exceptions import ClientError
+from tests.support.errors import aws_error
 
 ADDRESS = {
     "ContactName": "Jane Doe",
@@ -26,16 +25,6 @@ ADDRESS = {
     "CountryCode": "US",
 }
 ADDRESS_TYPES = ("OPERATING_ADDRESS", "SHIPPING_ADDRESS")
-
-
-def aws_error(code: str, status: int, call: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
-    """The error response of ``call(**kwargs)``, checked to be ``code`` with HTTP ``status``."""
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    response = info.value.response
-    assert response["Error"]["Code"] == code, response
-    assert response["ResponseMetadata"]["HTTPStatusCode"] == status, response
-    return response
 
 
 def populate(client: Any) -> dict[str, Any]:

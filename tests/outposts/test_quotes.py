@@ -9,41 +9,17 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
+from tests.support.errors import aws_error
+from tests.support.outposts import ADDRESS, RACK_PROPERTIES
 from trailpost.services.outposts.quotes import quote_status
 
-ADDRESS = {
-    "ContactName": "Jane Doe",
-    "ContactPhoneNumber": "+12065550100",
-    "AddressLine1": "410 Terry Ave N",
-    "City": "Seattle",
-    "StateOrRegion": "WA",
-    "PostalCode": "98109",
-    "CountryCode": "US",
-}
-RACK_PROPERTIES = {
-    "PowerDrawKva": "POWER_15_KVA",
-    "MaximumSupportedWeightLbs": "MAX_2000_LBS",
-    "UplinkGbps": "UPLINK_100G",
-}
 RATES = {"m": 25.0, "c": 22.0, "r": 30.0, "x": 34.0, "i": 32.0, "d": 28.0, "g": 60.0, "p": 90.0}
 DAY = 86400
 MISSING_QUOTE = "oq-0123456789abcdef0"
-
-
-def aws_error(code: str, status: int, call: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
-    """The error response of ``call(**kwargs)``, checked to be ``code`` with HTTP ``status``."""
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    response = info.value.response
-    assert response["Error"]["Code"] == code, response
-    assert response["ResponseMetadata"]["HTTPStatusCode"] == status, response
-    return response
 
 
 def foreign_arns(arn: str) -> list[str]:

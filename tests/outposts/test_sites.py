@@ -13,7 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
+
+from tests.support.errors import aws_error
 
 FULL_ADDRESS = {
     "ContactName": "Jane Doe",
@@ -39,16 +40,6 @@ ALL_RACK_PROPERTIES = {
     "OpticalStandard": "OPTIC_100GBASE_LR4",
     "MaximumSupportedWeightLbs": "MAX_2000_LBS",
 }
-
-
-def aws_error(code: str, status: int, call: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
-    """The error response of ``call(**kwargs)``, checked to be ``code`` with HTTP ``status``."""
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    response = info.value.response
-    assert response["Error"]["Code"] == code, response
-    assert response["ResponseMetadata"]["HTTPStatusCode"] == status, response
-    return response
 
 
 def address(**changes: str) -> dict[str, str]:

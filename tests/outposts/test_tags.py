@@ -9,23 +9,13 @@ both encodings. The key pattern ``^(?!aws:)[a-zA-Z+-=._:/]+$`` admits letters, d
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
+
+from tests.support.errors import aws_error
 
 ODD_KEYS = {"a/b": "slash", "x:y": "colon", "p+q=r": "plus and equals", "k.e_y-1": "dot underscore dash", "Z": "z"}
-
-
-def aws_error(code: str, status: int, call: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
-    """The error response of ``call(**kwargs)``, checked to be ``code`` with HTTP ``status``."""
-    with pytest.raises(ClientError) as info:
-        call(**kwargs)
-    response = info.value.response
-    assert response["Error"]["Code"] == code, response
-    assert response["ResponseMetadata"]["HTTPStatusCode"] == status, response
-    return response
 
 
 def foreign_arns(arn: str) -> list[str]:
