@@ -38,6 +38,8 @@ from typing import Any, TextIO
 
 import click
 
+from trailpost.event_csv import CSV_COLUMNS, csv_row, joined_resources
+
 DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
 ENDPOINT_VARIABLES = ("TRAILPOST_ENDPOINT_URL", "AWS_ENDPOINT_URL_CLOUDTRAIL", "AWS_ENDPOINT_URL")
 ATTRIBUTES = (
@@ -53,23 +55,7 @@ ATTRIBUTES = (
 _RELATIVE = re.compile(r"^-?\s*(\d+(?:\.\d+)?)\s*(s|sec|secs|m|min|mins|h|hr|hrs|d|day|days|w|wk|weeks?)$", re.I)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 PAGE = 50
-CSV_COLUMNS = (
-    "Event ID",
-    "Event time",
-    "User name",
-    "Event name",
-    "Event source",
-    "Resource type",
-    "Resource name",
-    "Read-only",
-    "AWS access key",
-    "AWS region",
-    "Error code",
-    "Source IP address",
-    "Request ID",
-)
 TABLE_COLUMNS = (("Event time", 20), ("Event name", 32), ("User name", 24), ("Event source", 28), ("Resource type", 24))
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 # -- formatting -----------------------------------------------------------------------------------
@@ -77,10 +63,6 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def _utc(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _resources(event: dict[str, Any], key: str) -> str:
-    return ", ".join(str(r.get(key) or "") for r in event.get("Resources") or ())
 
 
 def table_lines(events: list[dict[str, Any]]) -> list[str]:
@@ -92,37 +74,11 @@ def table_lines(events: list[dict[str, Any]]) -> list[str]:
             event.get("EventName", ""),
             event.get("Username") or "-",
             event.get("EventSource", ""),
-            _resources(event, "ResourceType") or "-",
+            joined_resources(event, "ResourceType") or "-",
         )
         line = " ".join(f"{cell:<{width}}" for cell, (_, width) in zip(cells, TABLE_COLUMNS, strict=True))
-        lines.append(f"{line} {_resources(event, 'ResourceName') or '-'}")
+        lines.append(f"{line} {joined_resources(event, 'ResourceName') or '-'}")
     return lines
-
-
-def _safe(cell: str) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (OWASP: prefix such cells with a quote)."""
-    return "'" + cell if cell.startswith(_FORMULA_START) else cell
-
-
-def csv_row(event: dict[str, Any]) -> list[str]:
-    """The ``CSV_COLUMNS`` of an event."""
-    record = json.loads(event.get("CloudTrailEvent") or "{}")
-    cells = (
-        event.get("EventId", ""),
-        _utc(event["EventTime"]),
-        event.get("Username") or "",
-        event.get("EventName", ""),
-        event.get("EventSource", ""),
-        _resources(event, "ResourceType"),
-        _resources(event, "ResourceName"),
-        event.get("ReadOnly", ""),
-        event.get("AccessKeyId") or "",
-        record.get("awsRegion", ""),
-        record.get("errorCode", ""),
-        record.get("sourceIPAddress", ""),
-        record.get("requestID", ""),
-    )
-    return [_safe(str(cell)) for cell in cells]
 
 
 def json_events(events: list[dict[str, Any]]) -> str:
@@ -297,7 +253,7 @@ def lookup(
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
-        writer.writerows(csv_row(event) for event in found)
+        writer.writerows(csv_row(event, _utc(event["EventTime"])) for event in found)
         click.echo(buffer.getvalue(), nl=False)
     else:
         for line in table_lines(found):
@@ -457,7 +413,7 @@ def download(
             for page in pages(client, request):
                 for event in page:
                     if writer is not None:
-                        writer.writerow(csv_row(event))
+                        writer.writerow(csv_row(event, _utc(event["EventTime"])))
                     else:
                         handle.write(("," if count else "") + "\n" + event["CloudTrailEvent"])
                     count += 1

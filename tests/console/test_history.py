@@ -19,7 +19,7 @@ import pytest
 
 from tests.console.conftest import screenshot
 from tests.support.server import ServerProcess
-from trailpost.console.history import CSV_COLUMNS
+from trailpost.event_csv import CSV_COLUMNS
 
 
 @dataclass

@@ -40,6 +40,7 @@ from starlette.routing import Route
 from trailpost.console.api import ApiError
 from trailpost.console.pages import api, api_pages, error_text, render, signed_in, utc_text
 from trailpost.console.sessions import Session
+from trailpost.event_csv import CSV_COLUMNS, csv_row, joined_resources
 
 ATTRIBUTES = (
     ("ReadOnly", "Read-only"),
@@ -74,25 +75,9 @@ OPTIONAL_COLUMNS = (
     ("error_code", "Error code"),
     ("request_id", "Request ID"),
 )
-CSV_COLUMNS = (
-    "Event ID",
-    "Event time",
-    "User name",
-    "Event name",
-    "Event source",
-    "Resource type",
-    "Resource name",
-    "Read-only",
-    "AWS access key",
-    "AWS region",
-    "Error code",
-    "Source IP address",
-    "Resources",
-)
 DOWNLOAD_LIMIT = 50_000
 CHART_LIMIT = 1000
 CHART_BUCKETS = 24
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _ABSOLUTE_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
 
 
@@ -175,10 +160,6 @@ def parse_filter(query: Any, now: float) -> HistoryFilter:
     return view
 
 
-def _resources(event: dict[str, Any], key: str) -> str:
-    return ", ".join(str(r.get(key)) for r in event.get("Resources") or [] if r.get(key))
-
-
 def _row(event: dict[str, Any]) -> dict[str, Any]:
     """One table row: the LookupEvents event plus what the optional columns take from the record."""
     try:
@@ -191,8 +172,8 @@ def _row(event: dict[str, Any]) -> dict[str, Any]:
         "event_time": utc_text(event.get("EventTime")),
         "username": event.get("Username") or "",
         "event_source": event.get("EventSource", ""),
-        "resource_type": _resources(event, "ResourceType"),
-        "resource_name": _resources(event, "ResourceName"),
+        "resource_type": joined_resources(event, "ResourceType"),
+        "resource_name": joined_resources(event, "ResourceName"),
         "read_only": event.get("ReadOnly", ""),
         "access_key": event.get("AccessKeyId") or "",
         "source_ip": record.get("sourceIPAddress", ""),
@@ -260,9 +241,11 @@ async def _all_events(request: Request, session: Session, view: HistoryFilter, l
     return await api_pages(request, session, "cloudtrail", "LookupEvents", params, "Events", limit)
 
 
-def _csv_cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+def _record_time(event: dict[str, Any]) -> str:
+    try:
+        return str(json.loads(event.get("CloudTrailEvent") or "{}").get("eventTime", ""))
+    except ValueError:
+        return ""
 
 
 def events_csv(events: list[dict[str, Any]]) -> str:
@@ -271,29 +254,7 @@ def events_csv(events: list[dict[str, Any]]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for event in events:
-        row = _row(event)
-        resources = [
-            {"ResourceType": r.get("ResourceType"), "ResourceName": r.get("ResourceName")}
-            for r in event.get("Resources") or []
-        ]
-        writer.writerow(
-            _csv_cell(value)
-            for value in (
-                row["event_id"],
-                row["record"].get("eventTime", ""),
-                row["username"],
-                row["event_name"],
-                row["event_source"],
-                row["resource_type"],
-                row["resource_name"],
-                row["read_only"],
-                row["access_key"],
-                row["region"],
-                row["error_code"],
-                row["source_ip"],
-                json.dumps(resources) if resources else "",
-            )
-        )
+        writer.writerow(csv_row(event, _record_time(event)))
     return out.getvalue()
 
 
