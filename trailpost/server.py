@@ -29,7 +29,6 @@ import os
 import signal
 import socket
 import sqlite3
-import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -47,6 +46,7 @@ from trailpost.identity.authorize import authorize
 from trailpost.services import token_key
 from trailpost.services.registry import build_services
 from trailpost.store.events import event_store
+from trailpost.store.private_files import write_private
 from trailpost.store.sqlite import SqliteStateStore
 from trailpost.tls import TlsSetupError, connection_extension, server_context
 from trailpost.workers import BackgroundRunner
@@ -106,17 +106,7 @@ def write_credentials(path: Path, key: RootKey) -> None:
         f"aws_access_key_id = {key.access_key_id}\n"
         f"aws_secret_access_key = {key.secret_access_key}\n"
     )
-    fd, temp = tempfile.mkstemp(prefix=".credentials-", dir=path.parent)  # mode 0600
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+    write_private(path, text.encode("ascii"))
 
 
 def create_app(settings: Settings) -> App:

@@ -10,11 +10,10 @@ used.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import secrets
-import tempfile
 from pathlib import Path
+
+from trailpost.store.private_files import write_private
 
 KEY_FILE = "token.key"
 KEY_BYTES = 32
@@ -36,15 +35,5 @@ def install(path: Path) -> None:
         data = b""
     if len(data) != KEY_BYTES:
         data = secrets.token_bytes(KEY_BYTES)
-        fd, temp = tempfile.mkstemp(prefix=".token-key-", dir=path.parent)  # mode 0600
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-            raise
+        write_private(path, data)
     _key = data
