@@ -37,7 +37,7 @@ from typing import Any
 from urllib.parse import quote
 
 from trailpost.gateway.context import RequestContext
-from trailpost.services.iam.errors import NoSuchEntityException, ValidationError, invalid_marker
+from trailpost.services.iam.errors import LimitExceededException, NoSuchEntityException, ValidationError, invalid_marker
 from trailpost.services.pagination import paginate_entries, paginate_store
 from trailpost.store.base import Entry
 
@@ -81,13 +81,35 @@ def encode_document(text: str) -> str:
     return quote(text, safe="")
 
 
+MAX_TAGS = 50  # tags per user or role
+
+
 def policy_size(text: str) -> int:
     """A document's size as IAM's quotas count it: characters other than whitespace."""
     return len(_WHITESPACE.sub("", text))
 
 
-def tags_of(params: dict[str, Any]) -> list[dict[str, str]]:
-    return [{"key": tag["key"], "value": tag["value"]} for tag in params.get("tags") or []]
+def tags_of(params: dict[str, Any], quota: str | None = None) -> list[dict[str, str]]:
+    """The ``Tags`` of a create call; beyond ``MAX_TAGS`` ``LimitExceeded`` names ``quota``."""
+    tags = [{"key": tag["key"], "value": tag["value"]} for tag in params.get("tags") or []]
+    if quota is not None and len(tags) > MAX_TAGS:
+        raise LimitExceededException(f"Cannot exceed quota for {quota}: {MAX_TAGS}")
+    return tags
+
+
+def merged_tags(current: list[dict[str, str]], params: dict[str, Any], quota: str) -> list[dict[str, str]]:
+    """``current`` with a Tag* call's tags added or replaced (by key), within ``MAX_TAGS``."""
+    tags = {tag["key"]: tag for tag in current}
+    tags.update({tag["key"]: tag for tag in tags_of(params)})
+    if len(tags) > MAX_TAGS:
+        raise LimitExceededException(f"Cannot exceed quota for {quota}: {MAX_TAGS}")
+    return list(tags.values())
+
+
+def without_tags(current: list[dict[str, str]], params: dict[str, Any]) -> list[dict[str, str]]:
+    """``current`` without the keys an Untag* call names."""
+    keys = set(params["tag_keys"])
+    return [tag for tag in current if tag["key"] not in keys]
 
 
 # -- lookups -------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from trailpost.services.iam.resources import (
     encode_document,
     get_role,
     iam_arn,
+    merged_tags,
     name_key,
     new_unique_id,
     page_items,
@@ -41,11 +42,11 @@ from trailpost.services.iam.resources import (
     put,
     tags_of,
     under_path,
+    without_tags,
 )
 
 MAX_ROLES = 1000
 MAX_TRUST_SIZE = 2048
-MAX_TAGS = 50
 DEFAULT_MAX_SESSION = 3600
 
 
@@ -91,9 +92,7 @@ def create_role(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         if len(ctx.store.list(ROLE, ctx.account_id, limit=MAX_ROLES)) >= MAX_ROLES:
             raise LimitExceededException(f"Cannot exceed quota for RolesPerAccount: {MAX_ROLES}")
         _trust(ctx, params["assume_role_policy_document"])
-        tags = tags_of(params)
-        if len(tags) > MAX_TAGS:
-            raise LimitExceededException(f"Cannot exceed quota for TagsPerRole: {MAX_TAGS}")
+        tags = tags_of(params, "TagsPerRole")
         boundary = params.get("permissions_boundary")
         if boundary:
             managed.get_policy(ctx, boundary, attaching=True)
@@ -166,11 +165,7 @@ def delete_role(ctx: RequestContext, params: dict[str, Any]) -> None:
 def tag_role(ctx: RequestContext, params: dict[str, Any]) -> None:
     with ctx.store.transaction():
         role = get_role(ctx, params["role_name"])
-        tags = {tag["key"]: tag for tag in role["tags"]}
-        tags.update({tag["key"]: tag for tag in tags_of(params)})
-        if len(tags) > MAX_TAGS:
-            raise LimitExceededException(f"Cannot exceed quota for TagsPerRole: {MAX_TAGS}")
-        role["tags"] = list(tags.values())
+        role["tags"] = merged_tags(role["tags"], params, "TagsPerRole")
         put(ctx, ROLE, role["role_name"], role)
 
 
@@ -178,7 +173,7 @@ def tag_role(ctx: RequestContext, params: dict[str, Any]) -> None:
 def untag_role(ctx: RequestContext, params: dict[str, Any]) -> None:
     with ctx.store.transaction():
         role = get_role(ctx, params["role_name"])
-        role["tags"] = [tag for tag in role["tags"] if tag["key"] not in set(params["tag_keys"])]
+        role["tags"] = without_tags(role["tags"], params)
         put(ctx, ROLE, role["role_name"], role)
 
 

@@ -31,6 +31,7 @@ from trailpost.services.iam.resources import (
     find_user,
     get_user,
     iam_arn,
+    merged_tags,
     name_key,
     new_unique_id,
     page_items,
@@ -39,10 +40,10 @@ from trailpost.services.iam.resources import (
     tags_of,
     target_user_name,
     under_path,
+    without_tags,
 )
 
 MAX_USERS = 5000
-MAX_TAGS = 50
 
 
 def describe_user(user: dict[str, Any], *, full: bool = True) -> dict[str, Any]:
@@ -72,9 +73,7 @@ def create_user(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
             raise EntityAlreadyExistsException(f"User with name {name} already exists.")
         if len(ctx.store.list(USER, ctx.account_id, limit=MAX_USERS)) >= MAX_USERS:
             raise LimitExceededException(f"Cannot exceed quota for UsersPerAccount: {MAX_USERS}")
-        tags = tags_of(params)
-        if len(tags) > MAX_TAGS:
-            raise LimitExceededException(f"Cannot exceed quota for TagsPerUser: {MAX_TAGS}")
+        tags = tags_of(params, "TagsPerUser")
         boundary = params.get("permissions_boundary")
         if boundary:
             managed.get_policy(ctx, boundary, attaching=True)
@@ -157,11 +156,7 @@ def delete_user(ctx: RequestContext, params: dict[str, Any]) -> None:
 def tag_user(ctx: RequestContext, params: dict[str, Any]) -> None:
     with ctx.store.transaction():
         user = get_user(ctx, params["user_name"])
-        tags = {tag["key"]: tag for tag in user["tags"]}
-        tags.update({tag["key"]: tag for tag in tags_of(params)})
-        if len(tags) > MAX_TAGS:
-            raise LimitExceededException(f"Cannot exceed quota for TagsPerUser: {MAX_TAGS}")
-        user["tags"] = list(tags.values())
+        user["tags"] = merged_tags(user["tags"], params, "TagsPerUser")
         put(ctx, USER, user["user_name"], user)
 
 
@@ -169,7 +164,7 @@ def tag_user(ctx: RequestContext, params: dict[str, Any]) -> None:
 def untag_user(ctx: RequestContext, params: dict[str, Any]) -> None:
     with ctx.store.transaction():
         user = get_user(ctx, params["user_name"])
-        user["tags"] = [tag for tag in user["tags"] if tag["key"] not in set(params["tag_keys"])]
+        user["tags"] = without_tags(user["tags"], params)
         put(ctx, USER, user["user_name"], user)
 
 
