@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import subprocess
-import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +20,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.gateway.rawhttp import AMZ_DATE, Reply, Request, send, sign
+from tests.support.accounts import create_account
 from tests.support.outposts import ADDRESS
 from tests.support.server import ServerProcess
 from trailpost.identity.accounts import AccountRegistry
@@ -66,20 +65,6 @@ def still_serving(outposts: Any) -> Any:
 @pytest.fixture
 def root(server: ServerProcess) -> tuple[str, str]:
     return server.root_credentials()
-
-
-def create_account(server: ServerProcess, name: str) -> tuple[str, str, str]:
-    out = subprocess.run(
-        [sys.executable, "-m", "trailpost", "account", "create", "--name", name, "--data-dir", str(server.data_dir)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    account = re.search(r"^account (\d{12}) ", out, re.M)
-    key = re.search(r"^aws_access_key_id = (\S+)$", out, re.M)
-    secret = re.search(r"^aws_secret_access_key = (\S+)$", out, re.M)
-    assert account and key and secret, out
-    return account.group(1), key.group(1), secret.group(1)
 
 
 # -- correct signatures ------------------------------------------------------------------------
@@ -273,7 +258,7 @@ def test_session_token_with_a_long_term_key(server: ServerProcess, root: tuple[s
 
 def test_deactivated_key(make_server: Any) -> None:
     proc = make_server()
-    _, key, secret = create_account(proc, "deactivated")
+    _, key, secret = create_account(proc.data_dir, "deactivated")
     client = proc.client("outposts", credentials=(key, secret))
     client.list_sites()
     store = SqliteStateStore(proc.data_dir / "state.db")
@@ -370,7 +355,7 @@ def test_invalid_scope_terminator(server: ServerProcess, root: tuple[str, str], 
 
 
 def test_account_and_region_come_from_the_credentials(server: ServerProcess, outposts: Any) -> None:
-    account_id, key, secret = create_account(server, f"scope-{uuid.uuid4().hex[:8]}")
+    account_id, key, secret = create_account(server.data_dir, f"scope-{uuid.uuid4().hex[:8]}")
     other = server.client("outposts", region="eu-west-1", credentials=(key, secret))
     site = other.create_site(Name="elsewhere")["Site"]
     assert site["AccountId"] == account_id

@@ -7,31 +7,14 @@ is NotFound, and A's resources are unchanged afterwards.
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+from tests.support.accounts import create_account
 from tests.support.errors import aws_error
 from tests.support.outposts import ADDRESS
-
-
-def create_account(data_dir: Any, name: str) -> tuple[str, str, str]:
-    """``(account id, access key id, secret)`` of a new account made by the ``trailpost`` CLI."""
-    out = subprocess.run(
-        [sys.executable, "-m", "trailpost", "account", "create", "--name", name, "--data-dir", str(data_dir)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    account = re.search(r"^account (\d{12}) ", out, re.M)
-    key = re.search(r"^aws_access_key_id = (\S+)$", out, re.M)
-    secret = re.search(r"^aws_secret_access_key = (\S+)$", out, re.M)
-    assert account and key and secret, out
-    return account.group(1), key.group(1), secret.group(1)
 
 
 @pytest.fixture

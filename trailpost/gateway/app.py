@@ -50,6 +50,7 @@ import orjson
 from botocore.model import OperationModel
 
 from trailpost.audit.record import build_record
+from trailpost.audit.sharing import shared_records
 from trailpost.config import Settings
 from trailpost.gateway.authenticate import auth_error, authenticate, unsigned_principal
 from trailpost.gateway.context import RequestContext
@@ -149,7 +150,11 @@ class Gateway:
         response = self._respond_safely(ctx)
         if ctx.operation is not None:
             record = build_record(ctx, event_id=str(uuid.uuid4()), event_time=time.time())
-            self.events.append(record)
+            if ctx.recipients:  # a cross-account call: the resource owners get their own copies
+                for copy in shared_records(record, ctx.recipients):
+                    self.events.append(copy)
+            else:
+                self.events.append(record)
         else:
             log.info("request to no known operation of %s: %s", ctx.service and ctx.service.name, ctx.error)
         return response

@@ -56,6 +56,9 @@ class RequestContext:
     params: dict[str, Any] = field(default_factory=dict)
     result: dict[str, Any] | None = None
     error: ServiceError | None = None
+    # Other accounts that receive a copy of this call's record (owners of a resource a cross-account
+    # call acts on; ``audit.sharing``).
+    recipients: list[str] = field(default_factory=list)
 
     @property
     def account_id(self) -> str:

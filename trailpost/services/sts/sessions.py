@@ -183,6 +183,8 @@ def assume_role(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     caller = _caller(ctx)
     role_arn = params["role_arn"]
     role = find_role(ctx, role_arn)
+    if role is not None:
+        ctx.recipients.append(role["arn"].split(":")[4])  # the role's owner gets its copy of the record
     if caller.is_root:
         raise deny(ctx, "Roles may not be assumed by root accounts.")
     inherited = caller.grant or {}
