@@ -65,9 +65,15 @@ def test_iam_user_signs_in_and_is_authorized_like_an_sdk_caller(console: ServerP
     assert "cloudtrail:LookupEvents" in page.locator(".alert").inner_text()
 
     client = console.client("cloudtrail")
-    events = client.lookup_events(LookupAttributes=[{"AttributeKey": "AccessKeyId", "AttributeValue": key}])["Events"]
+    events = client.lookup_events(LookupAttributes=[{"AttributeKey": "Username", "AttributeValue": name}])["Events"]
     denied = next(json.loads(e["CloudTrailEvent"]) for e in events if e["EventName"] == "CreateSite")
     assert denied["errorCode"] == "AccessDeniedException"
+    # Console calls are signed with console credentials minted at sign-in, as in AWS: an ASIA key
+    # and a session context, never the long-term key the user signed in with.
+    identity = denied["userIdentity"]
+    assert identity["type"] == "IAMUser" and identity["userName"] == name
+    assert identity["accessKeyId"].startswith("ASIA") and identity["accessKeyId"] != key
+    assert identity["sessionContext"]["attributes"]["mfaAuthenticated"] == "false"
     assert denied["userAgent"] == "signin.amazonaws.com" and denied["sessionCredentialFromConsole"] == "true"
 
     # A wrong secret for this user is recorded as the user's failed sign-in.

@@ -76,7 +76,9 @@ def test_site_created_in_the_console_is_recorded_as_a_console_call(console: Serv
     assert list(record)[-2:] == ["eventCategory", "sessionCredentialFromConsole"]  # where AWS puts it
     assert "tlsDetails" not in record
     assert record["sourceIPAddress"] == "127.0.0.1"  # the browser's address
-    assert record["userIdentity"]["type"] == "Root" and record["userIdentity"]["accessKeyId"] == key
+    identity = record["userIdentity"]
+    assert identity["type"] == "Root" and identity["accessKeyId"].startswith("ASIA") and identity["accessKeyId"] != key
+    assert set(identity["sessionContext"]["attributes"]) == {"creationDate", "mfaAuthenticated"}
     assert record["requestParameters"]["Name"] == name
     assert record["responseElements"]["Site"]["SiteId"] == site_id
     # The detail page's reads are console calls too.

@@ -1,9 +1,10 @@
 """The console's API client: every console action is a real, signed API call through the gateway.
 
 ``ConsoleApi.call`` does in-process what an SDK does over HTTP: botocore serializes the operation
-for the service's protocol, signs it with SigV4 using the signed-in identity's access key (its
-secret looked up in the account registry, or in the STS session of temporary credentials, at each
-call, so it never sits in a console session or reaches the browser), and hands the request to
+for the service's protocol, signs it with SigV4 using the session's console credentials (temporary
+``ASIA`` credentials minted at sign-in, or the role session signed in with; their secret is looked
+up in the STS session at each call, so it never sits in a console session or reaches the browser),
+and hands the request to
 ``Gateway.handle``. So a console call is authenticated, authorized, validated, dispatched and
 recorded exactly like an SDK call; the response is read back with botocore's parser.
 
@@ -69,6 +70,7 @@ class Caller:
     client_address: str
     host: str
     session_token: str | None = None
+    origin_key_id: str | None = None  # the long-term key console credentials were minted for
 
 
 def console_user_agent(identity_type: str) -> str:
@@ -151,6 +153,8 @@ class ConsoleApi:
 
     def _secret(self, caller: Caller) -> str:
         """The secret of the caller's key: a temporary key's session, or an active long-term key."""
+        if caller.origin_key_id is not None and self.gateway.accounts.lookup_key(caller.origin_key_id) is None:
+            raise CredentialsRevoked(caller.origin_key_id)  # the key signed in with was deactivated or deleted
         if caller.session_token is not None:
             session = credentials.lookup(self.gateway.store, caller.access_key_id)
             if session is None:

@@ -12,7 +12,15 @@ recorded as AWS records console sign-ins (``audit.signin``): through the event s
 group-commit batch, so the answer leaves only once the record is durable; a sign-in whose record
 cannot be stored fails. An attempt with an unknown key id names no account and goes to the log.
 
-A console session started with temporary credentials ends when they expire.
+A successful sign-in with a long-term key (root or IAM user) mints console credentials, as the
+AWS console works with temporary credentials: an ``ASIA`` key with a session token, issued in the
+same commit as the ``ConsoleLogin`` record (not recorded as an STS call: AWS's sign-in does not
+log one), valid ``SESSION_SECONDS`` (12 hours), whose calls record ``userIdentity`` with that key
+and a ``sessionContext`` (creation date, ``mfaAuthenticated`` false), like console calls in AWS.
+They may do what the identity may do (IAM included, unlike GetSessionToken's without MFA); the
+long-term key stays the session's ``origin_key_id``, and deactivating or deleting it ends the
+session. A session started with temporary credentials (a role session) uses them as they are, and
+ends when they expire.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -38,7 +47,15 @@ from trailpost.console.pages import (
     secure,
     signed_in,
 )
-from trailpost.console.sessions import COOKIE, Session, cookie_header, new_pre_auth, pre_auth_ok, pre_auth_token
+from trailpost.console.sessions import (
+    COOKIE,
+    SESSION_SECONDS,
+    Session,
+    cookie_header,
+    new_pre_auth,
+    pre_auth_ok,
+    pre_auth_token,
+)
 from trailpost.identity import credentials
 from trailpost.identity.accounts import ACCESS_KEY, key_principal
 from trailpost.identity.principal import Principal
@@ -93,8 +110,30 @@ def display_name(principal: Principal) -> str:
     return principal.user_name or principal.arn
 
 
-async def record_signin(request: Request, attempt: Attempt, login_to: str) -> None:
-    """Store the ``ConsoleLogin`` record of ``attempt``; returns once it is durable."""
+def _mint(store: Any, settings: Any, principal: Principal) -> credentials.Issued:
+    """Console credentials for a long-term key's identity (module docstring)."""
+    created = credentials.now(settings)
+    stored = credentials.session_principal(
+        account_id=principal.account_id,
+        identity_type=principal.identity_type,
+        arn=principal.arn,
+        principal_id=principal.principal_id,
+        created=created,
+        issuer={},
+        user_name=principal.user_name,
+    )
+    grant = {
+        "kind": "root" if principal.is_root else "user",
+        "user_name": principal.user_name,
+        "mfa": False,
+        "via": "ConsoleSignIn",
+    }
+    return credentials.issue(store, principal=stored, grant=grant, created=created, duration=SESSION_SECONDS)
+
+
+async def record_signin(request: Request, attempt: Attempt, login_to: str) -> credentials.Issued | None:
+    """Store the ``ConsoleLogin`` record of ``attempt`` (and mint console credentials for a successful
+    long-term key); returns once both are durable."""
     gateway = console_of(request).gateway
     ctx = browser_context(request)
     record = console_login_record(
@@ -107,7 +146,13 @@ async def record_signin(request: Request, attempt: Attempt, login_to: str) -> No
         login_to=login_to,
         tls_details=ctx.tls_details,
     )
-    await gateway.commits.run(lambda: gateway.events.append(record))
+    mint = attempt.success and attempt.session_token is None
+
+    def work() -> credentials.Issued | None:
+        gateway.events.append(record)
+        return _mint(gateway.store, gateway.settings, attempt.principal) if mint else None
+
+    return await gateway.commits.run(work)
 
 
 def signin_page(
@@ -165,21 +210,32 @@ async def signin(request: Request) -> Response:
     scheme = "https" if secure(request) else "http"
     login_to = f"{scheme}://{request.headers.get('host', 'localhost')}{target}"
     try:
-        await record_signin(request, attempt, login_to)
+        minted = await record_signin(request, attempt, login_to)
     except Exception:
         log.exception("could not record a console sign-in; the sign-in fails")
         return signin_page(request, target, status=500, error="The sign-in could not be recorded. Please try again.")
     if not attempt.success:
         return signin_page(request, target, status=401, error=SIGNIN_FAILED, key_id=key_id)
     principal = attempt.principal
+    if minted is not None:
+        offset = console_of(request).gateway.settings.clock_offset_seconds
+        access_key_id, token, expires, origin = (
+            minted.access_key_id,
+            minted.session_token,
+            minted.expiration - offset,  # on the host clock, as sessions
+            key_id,
+        )
+    else:
+        access_key_id, token, expires, origin = key_id, attempt.session_token, attempt.expires, None
     session = console_of(request).sessions.start(
         account_id=principal.account_id,
-        access_key_id=key_id,
+        access_key_id=access_key_id,
         identity_type=principal.identity_type,
         arn=principal.arn,
         display_name=display_name(principal),
-        session_token=attempt.session_token,
-        expires=attempt.expires,
+        session_token=token,
+        expires=expires,
+        origin_key_id=origin,
     )
     response = RedirectResponse(target, status_code=303)
     response.headers["set-cookie"] = cookie_header(session.session_id, secure=secure(request))

@@ -121,7 +121,12 @@ def current_session(request: Request) -> Session | None:
 def caller(request: Request, session: Session) -> Caller:
     host = request.headers.get("host") or "localhost"
     return Caller(
-        session.access_key_id, session.identity_type, browser_context(request).source_ip, host, session.session_token
+        session.access_key_id,
+        session.identity_type,
+        browser_context(request).source_ip,
+        host,
+        session.session_token,
+        session.origin_key_id,
     )
 
 

@@ -2,9 +2,10 @@
 
 A signed-in session (``Session``) lives in the server's memory only: the cookie carries a random
 256-bit id, never the secret or anything derived from it; the session keeps the access key *id*
-of the signed-in identity (its secret is looked up at each API call), the session token of
-temporary credentials (which the server cannot look up: only its digest is stored) and the chosen
-region. A restart signs everybody out.
+of the identity's console credentials (their secret is looked up at each API call), their session
+token (which the server cannot look up: only its digest is stored), the long-term key signed in
+with (``origin_key_id``: deactivating or deleting it ends the session) and the chosen region. A
+restart signs everybody out.
 
 Rules:
 
@@ -50,6 +51,7 @@ class Session:
     region: str = "us-east-1"
     session_token: str | None = None
     expires: float | None = None
+    origin_key_id: str | None = None
     csrf_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     created: float = field(default_factory=time.time)
     last_seen: float = field(default_factory=time.time)
@@ -80,6 +82,7 @@ class SessionStore:
         display_name: str,
         session_token: str | None = None,
         expires: float | None = None,
+        origin_key_id: str | None = None,
     ) -> Session:
         now = time.time()
         self._drop_expired(now)
@@ -94,6 +97,7 @@ class SessionStore:
             display_name=display_name,
             session_token=session_token,
             expires=expires,
+            origin_key_id=origin_key_id,
             created=now,
             last_seen=now,
         )

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from trailpost.identity.keys import new_access_key_id, new_secret_access_key
 from trailpost.identity.principal import Principal, SessionContext
 from trailpost.identity.sigv4 import AuthFailure
+from trailpost.protocol.timestamps import iso8601_epoch
 from trailpost.store.base import StateStore
 
 if TYPE_CHECKING:
@@ -150,6 +151,36 @@ def principal_of(session: dict[str, Any]) -> Principal:
         ),
         grant=dict(session["grant"]),
     )
+
+
+def session_principal(
+    *,
+    account_id: str,
+    identity_type: str,
+    arn: str,
+    principal_id: str,
+    created: float,
+    issuer: dict[str, Any],
+    mfa: bool = False,
+    user_name: str | None = None,
+    source_identity: str | None = None,
+    web_identity: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The stored form of a temporary caller (``credentials.principal_of`` reads it back)."""
+    return {
+        "account_id": account_id,
+        "identity_type": identity_type,
+        "arn": arn,
+        "principal_id": principal_id,
+        "user_name": user_name,
+        "session": {
+            "creation_date": iso8601_epoch(created),
+            "issuer": issuer,
+            "mfa_authenticated": mfa,
+            "source_identity": source_identity,
+            "web_identity": web_identity,
+        },
+    }
 
 
 def may_call_iam(grant: dict[str, Any]) -> bool:

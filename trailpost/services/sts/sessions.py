@@ -32,8 +32,8 @@ from typing import Any
 from trailpost.gateway.context import RequestContext
 from trailpost.identity import credentials
 from trailpost.identity.authorize import deny
+from trailpost.identity.credentials import session_principal
 from trailpost.identity.principal import Principal
-from trailpost.protocol.timestamps import iso8601_epoch
 from trailpost.services.iam.resources import ROLE, USER, name_key, parse_iam_arn
 from trailpost.services.sts import session_policies
 from trailpost.services.sts.errors import AccessDenied, ValidationError
@@ -64,36 +64,6 @@ def _mfa(params: dict[str, Any]) -> bool:
             "MultiFactorAuthentication failed, must provide both MFA serial number and one time pass code."
         )
     return bool(serial)
-
-
-def session_principal(
-    *,
-    account_id: str,
-    identity_type: str,
-    arn: str,
-    principal_id: str,
-    created: float,
-    issuer: dict[str, Any],
-    mfa: bool = False,
-    user_name: str | None = None,
-    source_identity: str | None = None,
-    web_identity: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The stored form of a temporary caller (``credentials.principal_of`` reads it back)."""
-    return {
-        "account_id": account_id,
-        "identity_type": identity_type,
-        "arn": arn,
-        "principal_id": principal_id,
-        "user_name": user_name,
-        "session": {
-            "creation_date": iso8601_epoch(created),
-            "issuer": issuer,
-            "mfa_authenticated": mfa,
-            "source_identity": source_identity,
-            "web_identity": web_identity,
-        },
-    }
 
 
 def role_issuer(role: dict[str, Any]) -> dict[str, Any]:
