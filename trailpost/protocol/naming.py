@@ -4,6 +4,16 @@ Providers see and return snake_case dicts (``site_id``, ``operating_address``); 
 model's member names (``SiteId``). The conversion walks the shape, so nested structures, lists and
 maps convert exactly, map keys (tag keys) are left alone, and members a shape does not declare
 are dropped on the way out (internal bookkeeping never leaks to the wire).
+
+Every call converts its input and its output, so the walk is planned once per shape: a plan holds,
+per structure member, its wire name, its snake_case name and the plan of its value (``None`` for
+scalars, which are passed through without a call). Plans are cached for the life of the process by
+shape identity (models are loaded once and kept), and built before their children, so recursive
+shapes work.
+
+A handler whose output is large and already shaped for the wire (LookupEvents' page of events) may
+return a ``WireResult``: model member names, model order, no ``None`` members; ``to_wire`` passes
+it through untouched.
 """
 
 from __future__ import annotations
@@ -14,6 +24,14 @@ from typing import Any
 from botocore import xform_name
 from botocore.model import Shape
 
+_STRUCT, _LIST, _MAP = 1, 2, 3
+# id(shape) -> (shape, plan): the shape is kept so its id can never be reused by another object.
+_PLANS: dict[int, tuple[Shape, list[Any] | None]] = {}
+
+
+class WireResult(dict[str, Any]):
+    """A result already in wire form (see the module docstring); ``to_wire`` returns it as it is."""
+
 
 @lru_cache(maxsize=8192)
 def snake(name: str) -> str:
@@ -21,37 +39,73 @@ def snake(name: str) -> str:
     return xform_name(name)
 
 
+def _plan(shape: Shape) -> list[Any] | None:
+    """``[kind, parts]`` for containers, ``None`` for scalars (cached; see the module docstring)."""
+    cached = _PLANS.get(id(shape))
+    if cached is not None:
+        return cached[1]
+    kind = shape.type_name
+    if kind not in ("structure", "list", "map"):
+        _PLANS[id(shape)] = (shape, None)
+        return None
+    plan: list[Any] = [None, None]
+    _PLANS[id(shape)] = (shape, plan)
+    if kind == "structure":
+        plan[0] = _STRUCT
+        plan[1] = tuple((name, snake(name), _plan(member)) for name, member in shape.members.items())
+    elif kind == "list":
+        plan[0], plan[1] = _LIST, _plan(shape.member)
+    else:
+        plan[0], plan[1] = _MAP, _plan(shape.value)
+    return plan
+
+
 def to_internal(shape: Shape | None, value: Any) -> Any:
     """A parsed wire value as the provider sees it."""
     if shape is None or value is None:
         return value
-    kind = shape.type_name
-    if kind == "structure":
-        members = shape.members
-        return {snake(name): to_internal(members.get(name), item) for name, item in value.items() if name in members}
-    if kind == "list":
-        return [to_internal(shape.member, item) for item in value]
-    if kind == "map":
-        return {key: to_internal(shape.value, item) for key, item in value.items()}
-    return value
+    plan = _plan(shape)
+    return value if plan is None else _internal(plan, value)
+
+
+def _internal(plan: list[Any], value: Any) -> Any:
+    kind, parts = plan
+    if kind == _STRUCT:
+        out = {}
+        for name, snake_name, child in parts:
+            if name in value:
+                item = value[name]
+                out[snake_name] = item if child is None or item is None else _internal(child, item)
+        return out
+    if kind == _LIST:
+        return list(value) if parts is None else [None if item is None else _internal(parts, item) for item in value]
+    if parts is None:
+        return dict(value)
+    return {key: None if item is None else _internal(parts, item) for key, item in value.items()}
 
 
 def to_wire(shape: Shape | None, value: Any) -> Any:
     """A provider value with the model's member names; undeclared members are dropped."""
-    if shape is None or value is None:
+    if shape is None or value is None or type(value) is WireResult:
         return value
-    kind = shape.type_name
-    if kind == "structure":
+    plan = _plan(shape)
+    return value if plan is None else _wire(plan, value)
+
+
+def _wire(plan: list[Any], value: Any) -> Any:
+    kind, parts = plan
+    if kind == _STRUCT:
         out = {}
-        for name, member in shape.members.items():
-            item = value.get(snake(name))
+        get = value.get
+        for name, snake_name, child in parts:
+            item = get(snake_name)
             if item is None:
-                item = value.get(name)
+                item = get(name)
             if item is not None:
-                out[name] = to_wire(member, item)
+                out[name] = item if child is None else _wire(child, item)
         return out
-    if kind == "list":
-        return [to_wire(shape.member, item) for item in value]
-    if kind == "map":
-        return {key: to_wire(shape.value, item) for key, item in value.items()}
-    return value
+    if kind == _LIST:
+        return list(value) if parts is None else [None if item is None else _wire(parts, item) for item in value]
+    if parts is None:
+        return dict(value)
+    return {key: None if item is None else _wire(parts, item) for key, item in value.items()}

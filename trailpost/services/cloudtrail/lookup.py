@@ -38,6 +38,7 @@ from typing import Any
 import orjson
 
 from trailpost.gateway.context import RequestContext
+from trailpost.protocol.naming import WireResult
 from trailpost.services.cloudtrail.errors import (
     InvalidNextTokenException,
     InvalidTimeRangeException,
@@ -112,22 +113,23 @@ def _epoch(value: datetime | None) -> float | None:
 
 
 def _event(row: HistoryEvent) -> dict[str, Any]:
+    """An ``Event`` in wire form: the model's member order, absent members left out."""
     event: dict[str, Any] = {
-        "event_id": row.event_id,
-        "event_name": row.event_name,
-        "read_only": "true" if row.read_only else "false",
-        "event_time": float(row.event_time),
-        "event_source": row.event_source,
-        "resources": [
-            {"resource_type": r["ResourceType"], "resource_name": r["ResourceName"]}
-            for r in stored_resources(row.record)
-        ],
-        "cloud_trail_event": row.record.decode("utf-8"),
+        "EventId": row.event_id,
+        "EventName": row.event_name,
+        "ReadOnly": "true" if row.read_only else "false",
     }
     if row.access_key_id:
-        event["access_key_id"] = row.access_key_id
+        event["AccessKeyId"] = row.access_key_id
+    event["EventTime"] = float(row.event_time)
+    event["EventSource"] = row.event_source
     if row.username is not None:
-        event["username"] = row.username
+        event["Username"] = row.username
+    event["Resources"] = [
+        {key: value for key, value in resource.items() if value is not None}
+        for resource in stored_resources(row.record)
+    ]
+    event["CloudTrailEvent"] = row.record.decode("utf-8")
     return event
 
 
@@ -163,7 +165,7 @@ def lookup_events(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]
     rows = event_store(ctx.store).lookup(
         HistoryQuery(ctx.account_id, ctx.region, start, end, size + 1, attribute, category, after)
     )
-    result: dict[str, Any] = {"events": [_event(row) for row in rows[:size]]}
+    result = WireResult(Events=[_event(row) for row in rows[:size]])  # large: built in wire form directly
     if len(rows) > size:
-        result["next_token"] = make_token(rows[size - 1].cursor, binding)
+        result["NextToken"] = make_token(rows[size - 1].cursor, binding)
     return result
