@@ -20,7 +20,8 @@ Contract (any implementation, SQLite now, PostgreSQL later, must keep it):
    Writes outside a transaction are committed at once, each on its own.
 4. Data is durable once a write (or the outermost transaction) returns: it survives a crash of the
    process.
-5. ``find`` looks a document up by key alone across scopes of a kind (for ids that are globally
+5. ``count`` is the number of documents of a kind in a scope, without reading them (quotas).
+6. ``find`` looks a document up by key alone across scopes of a kind (for ids that are globally
    unique, such as access keys); it returns the scope too.
 
 Services never see SQL: they use ``StateStore`` only, so a new engine needs no service change.
@@ -55,6 +56,8 @@ class StateStore(Protocol):
     def delete(self, kind: str, scope: str, key: str) -> bool: ...
 
     def list(self, kind: str, scope: str, *, after_seq: int = 0, limit: int | None = None) -> list[Entry]: ...
+
+    def count(self, kind: str, scope: str) -> int: ...
 
     def find(self, kind: str, key: str) -> Entry | None: ...
 

@@ -135,6 +135,11 @@ class SqliteStateStore:
             rows = self._conn.execute(sql, args).fetchall()
         return [Entry(kind, scope, key, seq, orjson.loads(doc)) for seq, key, doc in rows]
 
+    def count(self, kind: str, scope: str) -> int:
+        with self._lock:
+            row = self._conn.execute("SELECT count(*) FROM state WHERE kind=? AND scope=?", (kind, scope)).fetchone()
+        return int(row[0])
+
     def find(self, kind: str, key: str) -> Entry | None:
         with self._lock:
             row = self._conn.execute(

@@ -29,7 +29,6 @@ from trailpost.services.outposts.resources import (
     active_capacity_tasks,
     active_orders,
     assets_of,
-    docs,
     get_outpost,
     get_site,
     instances_of,
@@ -61,7 +60,7 @@ def create_outpost(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any
     with ctx.store.transaction():
         site = get_site(ctx, params["site_id"])
         zone_name, zone_id = _zone(ctx, params.get("availability_zone"), params.get("availability_zone_id"))
-        if len(docs(ctx, OUTPOST)) >= MAX_OUTPOSTS:
+        if ctx.store.count(OUTPOST, ctx.scope) >= MAX_OUTPOSTS:
             raise ServiceQuotaExceededException(
                 f"You have reached the limit of {MAX_OUTPOSTS} outposts in {ctx.region} for this account."
             )

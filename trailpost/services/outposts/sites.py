@@ -58,7 +58,7 @@ def _summarize(site: dict[str, Any]) -> dict[str, Any]:
 @ops("CreateSite")
 def create_site(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     with ctx.store.transaction():
-        if len(docs(ctx, SITE)) >= MAX_SITES:
+        if ctx.store.count(SITE, ctx.scope) >= MAX_SITES:
             raise ServiceQuotaExceededException(
                 f"You have reached the limit of {MAX_SITES} sites in {ctx.region} for this account."
             )

@@ -1,0 +1,51 @@
+"""The state-store contract (``store.base``) on the SQLite store: order, positions, count, find, atomicity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from trailpost.store.sqlite import SqliteStateStore
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SqliteStateStore:
+    opened = SqliteStateStore(tmp_path / "state.db")
+    yield opened
+    opened.close()
+
+
+def test_list_keeps_insertion_order_and_a_replace_keeps_its_place(store: SqliteStateStore) -> None:
+    for key in ("b", "a", "c"):
+        store.put("t.doc", "acct/us-east-1", key, {"key": key, "v": 1})
+    store.put("t.doc", "acct/us-east-1", "b", {"key": "b", "v": 2})
+    entries = store.list("t.doc", "acct/us-east-1")
+    assert [(e.key, e.doc["v"]) for e in entries] == [("b", 2), ("a", 1), ("c", 1)]
+    assert [e.seq for e in entries] == sorted(e.seq for e in entries)
+    after = store.list("t.doc", "acct/us-east-1", after_seq=entries[0].seq, limit=1)
+    assert [e.key for e in after] == ["a"]
+
+
+def test_count_counts_one_kind_in_one_scope_without_reading_documents(store: SqliteStateStore) -> None:
+    assert store.count("t.doc", "acct/us-east-1") == 0
+    for n in range(5):
+        store.put("t.doc", "acct/us-east-1", f"k{n}", {"n": n})
+    store.put("t.doc", "acct/eu-west-1", "k0", {"n": 0})
+    store.put("t.other", "acct/us-east-1", "k0", {"n": 0})
+    store.put("t.doc", "acct/us-east-1", "k0", {"n": 10})  # a replace adds nothing
+    assert store.count("t.doc", "acct/us-east-1") == 5
+    store.delete("t.doc", "acct/us-east-1", "k1")
+    assert store.count("t.doc", "acct/us-east-1") == 4
+    assert store.count("t.doc", "acct/eu-west-1") == 1
+
+
+def test_find_looks_across_scopes_and_a_failed_transaction_leaves_nothing(store: SqliteStateStore) -> None:
+    store.put("t.key", "acct-a", "AKIA1", {"owner": "a"})
+    found = store.find("t.key", "AKIA1")
+    assert found is not None and found.scope == "acct-a" and found.doc == {"owner": "a"}
+    with pytest.raises(RuntimeError), store.transaction():
+        store.put("t.key", "acct-b", "AKIA2", {"owner": "b"})
+        raise RuntimeError("abort")
+    assert store.find("t.key", "AKIA2") is None
+    assert store.scopes("t.key") == ["acct-a"]
