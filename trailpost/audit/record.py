@@ -23,6 +23,8 @@ to get wrong:
 * ``sessionCredentialFromConsole`` (the string ``"true"``, after ``eventCategory``) only for calls
   the web console made for a signed-in user;
 * ``tlsDetails`` only for calls that came over TLS;
+* S3 (``audit.s3``): its own ``requestParameters``, ``additionalEventData`` (``response_bytes`` is
+  the answer's body size) and resources; object calls are ``Data`` events;
 * IAM is global: its events are recorded in ``us-east-1``;
 * size limits: ``userAgent``, ``errorCode``, ``errorMessage`` and ``requestID`` are truncated to
   1 KB (UTF-8 bytes, never inside a character); ``requestParameters`` and ``responseElements``
@@ -37,7 +39,7 @@ from typing import Any
 
 import orjson
 
-from trailpost.audit import redaction
+from trailpost.audit import redaction, s3
 from trailpost.audit.identity import user_identity
 from trailpost.audit.parameters import request_parameters, response_elements
 from trailpost.audit.readonly import is_read_only
@@ -91,6 +93,7 @@ def build_record(
     event_id: str,
     event_time: float,
     additional_event_data: dict[str, Any] | None = None,
+    response_bytes: int = 0,
 ) -> dict[str, Any]:
     """The record of the call in ``ctx``; the caller must be known (``ctx.principal``)."""
     binding, operation, principal = ctx.service, ctx.operation, ctx.principal
@@ -121,28 +124,41 @@ def build_record(
     if not failed and redaction.records_response(service, operation.name, read_only):
         elements = response_elements(service, operation.output_shape, ctx.result)
     record["responseElements"] = _within("responseElements", elements)
+    if service == "s3":  # S3 writes its own parameters and payload facts (``audit.s3``)
+        record["eventVersion"] = s3.EVENT_VERSION
+        if "userAgent" in record:
+            record["userAgent"] = truncate(s3.user_agent(record["userAgent"]))
+        if record["requestParameters"] is not None or not failed:
+            record["requestParameters"] = _within("requestParameters", s3.request_parameters(ctx))
+        record["responseElements"] = s3.response_elements(ctx)
+        additional_event_data = s3.additional_event_data(ctx, response_bytes)
     if additional_event_data and _size(additional_event_data) <= ADDITIONAL_LIMIT:
         record["additionalEventData"] = additional_event_data
     record["requestID"] = truncate(ctx.request_id)
     record["eventID"] = event_id
     record["readOnly"] = read_only
-    touched = resources(
-        service,
-        operation.name,
-        ctx.wire_params,
-        ctx.result,
-        failed=failed,
-        account_id=principal.account_id,
-        region=ctx.region,
+    touched = (
+        s3.resources(ctx)
+        if service == "s3"
+        else resources(
+            service,
+            operation.name,
+            ctx.wire_params,
+            ctx.result,
+            failed=failed,
+            account_id=principal.account_id,
+            region=ctx.region,
+        )
     )
     if touched:
         record["resources"] = touched
     record["eventType"] = "AwsApiCall"
     if service in API_VERSIONS:
         record["apiVersion"] = API_VERSIONS[service]
-    record["managementEvent"] = True
+    data_event = service == "s3" and s3.is_data_event(operation.name)
+    record["managementEvent"] = not data_event
     record["recipientAccountId"] = principal.account_id
-    record["eventCategory"] = "Management"
+    record["eventCategory"] = "Data" if data_event else "Management"
     if ctx.request.console:  # made by the web console for a signed-in user (docs/decisions.md "Console")
         record["sessionCredentialFromConsole"] = "true"
     tls = ctx.tls_details

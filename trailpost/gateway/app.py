@@ -12,7 +12,8 @@ Steps, in order (``Gateway.handle``)::
     4 parse         wire -> params (model member names), validated against the model
     5 authorize     each of ``authorizers`` may refuse the call (IAM policies)
     6 dispatch      handler(ctx, snake_case params) -> result | ServiceError, under a savepoint
-    7 record        the CloudTrail record of the call (``audit.record``) into the event store
+    7 record        the CloudTrail record of the call (``audit.record``) into the event store;
+                    a data event (S3 object calls) only if ``wants_data_event(record)``
     8 respond       result or error serialized per protocol; x-amzn-RequestId on every response
 
 Steps 4-7 run inside a group-commit batch (``store.commit``): the response leaves only after the
@@ -23,7 +24,8 @@ Nothing here knows a service: routing, parsing and serializing are driven by eac
 
 Rules of the read step and the HTTP edge:
 
-* A body larger than ``max_body_bytes`` is refused with 413 ``RequestEntityTooLargeException``:
+* A body larger than ``max_body_bytes`` (S3 requests: ``max_object_bytes`` plus aws-chunked
+  framing; ``EntityTooLarge`` in S3's XML) is refused with 413 ``RequestEntityTooLargeException``:
   at once when ``Content-Length`` declares it (before ``100 Continue`` is sent), else as soon as
   the chunks read exceed it. Such a response closes the connection, so the unread rest of the body
   is never parsed as a next request.
@@ -107,8 +109,17 @@ class Gateway:
             if binding.router is None and binding.model.metadata.get("targetPrefix")
         }
         self.console: Callable[[HttpRequest], Awaitable[HttpResponse]] | None = None  # the web console, if mounted
+        # Data events (S3 object calls) are stored only when a trail wants them (``server`` sets this).
+        self.wants_data_event: Callable[[dict], bool] = lambda record: False
         self.on_startup: list[Callable[[], Any]] = []
         self.on_shutdown: list[Callable[[], Any]] = []
+        # BENCHMARK ONLY (TRAILPOST_BENCH_AUDIT_OFF=1, see Settings.bench_audit_off): no record, no group commit.
+        self.audit_off = bool(getattr(settings, "bench_audit_off", False))
+        if self.audit_off:
+            log.warning(
+                "!!! TRAILPOST_BENCH_AUDIT_OFF is on: API calls are NOT recorded and NOT group-committed. "
+                "This setting exists for benchmarks only (bench/api_throughput.py); never use it for real. !!!"
+            )
 
     # -- the pipeline -------------------------------------------------------------------------
 
@@ -122,10 +133,15 @@ class Gateway:
         except Exception:
             log.exception("internal error authenticating a request to %s", ctx.service and ctx.service.name)
             ctx.error = self._internal_error(ctx)
+        if ctx.service is not None and ctx.service.protocol == "rest-xml":
+            ctx.request_id = s3_request_id()  # S3's 16-character request ids
         if ctx.principal is None:
             # Not tied to an account: no event, as in AWS; the server log says why.
             log.info("unauthenticated request %s %s: %s", request.method, request.raw_path, ctx.error)
             return self._respond_safely(ctx)
+        if self.audit_off:
+            # BENCHMARK ONLY: skip the record step and the group commit; state changes commit on their own.
+            return self._audited(ctx, audit=False)
         try:
             return await self.commits.run(lambda: self._audited(ctx))
         except Exception:
@@ -134,7 +150,7 @@ class Gateway:
             ctx.error, ctx.result = self._internal_error(ctx), None
             return self._respond_safely(ctx)
 
-    def _audited(self, ctx: RequestContext) -> HttpResponse:
+    def _audited(self, ctx: RequestContext, audit: bool = True) -> HttpResponse:
         """Parse, authorize and dispatch, then store the call's record; runs inside a commit batch."""
         try:
             self._parse(ctx)
@@ -148,14 +164,18 @@ class Gateway:
             log.exception("internal error in %s %s", ctx.service and ctx.service.name, ctx.operation_name)
             ctx.error, ctx.result = self._internal_error(ctx), None
         response = self._respond_safely(ctx)
-        if ctx.operation is not None:
-            record = build_record(ctx, event_id=str(uuid.uuid4()), event_time=time.time())
+        if ctx.operation is not None and audit:  # audit=False only with the benchmark-only switch
+            record = build_record(
+                ctx, event_id=str(uuid.uuid4()), event_time=time.time(), response_bytes=len(response.body)
+            )
+            if record.get("eventCategory") == "Data" and not self.wants_data_event(record):
+                return response  # no trail selects this data event: it is not kept (not in Event history)
             if ctx.recipients:  # a cross-account call: the resource owners get their own copies
                 for copy in shared_records(record, ctx.recipients):
                     self.events.append(copy)
             else:
                 self.events.append(record)
-        else:
+        elif ctx.operation is None:
             log.info("request to no known operation of %s: %s", ctx.service and ctx.service.name, ctx.error)
         return response
 
@@ -226,6 +246,9 @@ class Gateway:
                 return binding  # query services (IAM, STS) are told apart by their Action names
             if binding.router is None:
                 continue
+            claims = getattr(binding.router, "claims", None)
+            if claims is not None and not claims(request, self.store):
+                continue  # S3 answers only requests that carry its marks (``services.s3.routing``)
             try:
                 binding.router.match(request)
             except (ServiceError, MalformedEncoding):
@@ -251,6 +274,10 @@ class Gateway:
         except (MalformedEncoding, UnicodeDecodeError) as exc:
             raise errors.SerializationException(f"Malformed request: {exc}") from None
         ctx.wire_params = wire
+        if binding.protocol == "rest-xml":
+            # S3 checks its inputs itself, with its own codes (a wrong enum is not an error there).
+            ctx.params = to_internal(operation.input_shape, wire) or {}
+            return
         try:
             validate_input(operation.input_shape, wire, full_match=binding.protocol == "query")
         except errors.ValidationException as exc:
@@ -310,7 +337,8 @@ class Gateway:
         if response is None:
             return  # the client went away before its request was complete
         headers = response.wire_headers()
-        headers.append((b"content-length", str(len(response.body)).encode()))
+        if not any(name.lower() == b"content-length" for name, _ in headers):
+            headers.append((b"content-length", str(len(response.body)).encode()))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
 
@@ -333,11 +361,12 @@ class Gateway:
         return response
 
     async def _read(self, scope: Scope, receive: Receive) -> HttpRequest | HttpResponse | None:
-        limit = self.settings.max_body_bytes
         headers = read_headers(scope["headers"])
+        s3 = _signed_for_s3(headers, scope.get("query_string", b""))
+        limit = _s3_wire_limit(self.settings.max_object_bytes) if s3 else self.settings.max_body_bytes
         declared = headers.get("content-length", "").strip()
         if declared.isdigit() and int(declared) > limit:
-            return _too_large(limit)
+            return _too_large(limit, s3=s3)
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -351,7 +380,7 @@ class Gateway:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                return _too_large(limit)
+                return _too_large(limit, s3=s3)
             chunks.append(chunk)
             if not message.get("more_body"):
                 break
@@ -416,9 +445,34 @@ def _error_response(error: ServiceError, *, close: bool = False) -> HttpResponse
     return response
 
 
-def _too_large(limit: int) -> HttpResponse:
+def _too_large(limit: int, *, s3: bool = False) -> HttpResponse:
+    if s3:  # S3's own error, in its XML shape
+        from trailpost.protocol.restxml import RestXmlResponseSerializer
+
+        error = ServiceError("Your proposed upload exceeds the maximum allowed size", code="EntityTooLarge", status=400)
+        response = RestXmlResponseSerializer().serialize_error(None, error, s3_request_id())
+        response.headers["Connection"] = "close"
+        return response
     error = errors.RequestEntityTooLargeException(f"Request body exceeds the limit of {limit} bytes")
     return _error_response(error, close=True)
+
+
+def _signed_for_s3(headers: dict[str, str], raw_query: bytes) -> bool:
+    """Whether a request's SigV4 credential scope (header or presigned query) names ``s3``: its body
+    may then be as large as ``max_object_bytes`` instead of ``max_body_bytes``."""
+    if "/s3/aws4_request" in headers.get("authorization", ""):
+        return True
+    return b"%2Fs3%2Faws4_request" in raw_query or b"/s3/aws4_request" in raw_query
+
+
+def _s3_wire_limit(max_object_bytes: int) -> int:
+    """The wire bytes an S3 body of ``max_object_bytes`` may take (aws-chunked framing adds some)."""
+    return max_object_bytes + max_object_bytes // 100 + 64 * 1024
+
+
+def s3_request_id() -> str:
+    """A request id as S3 writes them: 16 upper-case hex characters."""
+    return uuid.uuid4().hex[:16].upper()
 
 
 def _preflight(request: HttpRequest) -> HttpResponse:

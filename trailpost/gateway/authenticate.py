@@ -20,7 +20,11 @@ account of the role it asks for, in us-east-1 (an unsigned request names no regi
 AWS's JSON-protocol services (json, rest-json) answer ``MissingAuthenticationTokenException``
 (403), ``IncompleteSignatureException`` (400), ``UnrecognizedClientException`` (403, unknown
 key), ``InvalidSignatureException`` (403, bad or expired signature, wrong scope) and
-``ExpiredTokenException``; the query protocol (IAM, STS) answers with its own codes.
+``ExpiredTokenException``; the query protocol (IAM, STS) answers with its own codes, and S3
+(rest-xml) with its own in its XML shape (``AccessDenied``, ``InvalidAccessKeyId``,
+``SignatureDoesNotMatch``, ``RequestTimeTooSkewed``, ``AuthorizationHeaderMalformed``...). For
+S3, ``services.s3.payload`` checks ``x-amz-content-sha256`` and decodes aws-chunked bodies right
+after the signature is verified.
 """
 
 from __future__ import annotations
@@ -63,12 +67,37 @@ AUTH_ERRORS: dict[str, dict[str, type[ServiceError]]] = {
     },
 }
 AUTH_ERRORS["rest-json"] = AUTH_ERRORS["json"]
+# S3 (rest-xml) answers in its XML error shape with its own codes; an expired presigned URL is
+# AccessDenied "Request has expired".
+AUTH_ERRORS["rest-xml"] = {
+    "missing": _query_error("AccessDenied", 403),
+    "incomplete": _query_error("AuthorizationHeaderMalformed", 400),
+    "presigned_incomplete": _query_error("AuthorizationQueryParametersError", 400),
+    "unknown_key": _query_error("InvalidAccessKeyId", 403),
+    "signature": _query_error("SignatureDoesNotMatch", 403),
+    "expired": _query_error("RequestTimeTooSkewed", 403),
+    "request_expired": _query_error("AccessDenied", 403),
+    "expired_token": _query_error("ExpiredToken", 400),
+}
+S3_MESSAGES = {
+    "missing": "Access Denied",
+    "unknown_key": "The AWS Access Key Id you provided does not exist in our records.",
+    "signature": "The request signature we calculated does not match the signature you provided. "
+    "Check your key and signing method.",
+    "expired_token": "The provided token has expired.",
+}
 
 
 def auth_error(protocol: str, failure: AuthFailure) -> ServiceError:
     """``failure`` as the error the given protocol returns for it."""
     table = AUTH_ERRORS.get(protocol, AUTH_ERRORS["json"])
-    return table[failure.reason](failure.message)
+    reason = failure.reason
+    if reason not in table:
+        reason = {"presigned_incomplete": "incomplete", "request_expired": "expired"}.get(reason, "signature")
+    message = failure.message
+    if protocol == "rest-xml" and reason in S3_MESSAGES and not message.startswith("Credential should be scoped"):
+        message = S3_MESSAGES[reason]
+    return table[reason](message)
 
 
 def authenticate(
@@ -83,6 +112,7 @@ def authenticate(
     if session is not None:
         principal = credentials.check(session, signed.security_token, moment.timestamp())
         verify_signature(ctx.request, signed, session["secret_access_key"])
+        _check_s3_payload(ctx, signed, session["secret_access_key"])
         if ctx.service.name == "iam" and not credentials.may_call_iam(session["grant"]):
             raise AuthFailure("unknown_key", INVALID_TOKEN)
         return principal
@@ -92,7 +122,17 @@ def authenticate(
         raise AuthFailure("unknown_key", INVALID_TOKEN)
     secret, principal = found
     verify_signature(ctx.request, signed, secret)
+    _check_s3_payload(ctx, signed, secret)
     return principal
+
+
+def _check_s3_payload(ctx: RequestContext, signed: SignedRequest, secret: str) -> None:
+    """S3: the signed payload hash must match the body; aws-chunked bodies are decoded here."""
+    if signed.service != "s3" or ctx.service is None or ctx.service.protocol != "rest-xml":
+        return
+    from trailpost.services.s3.payload import check_payload  # the S3 package builds on the gateway
+
+    check_payload(ctx.request, signed, secret, ctx.settings.max_object_bytes)
 
 
 def unsigned_principal(ctx: RequestContext, failure: AuthFailure, registry: AccountRegistry) -> Principal | None:

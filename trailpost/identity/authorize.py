@@ -91,6 +91,28 @@ NAMELESS: dict[tuple[str, str], str] = {
     ("iam", "ListGroups"): "arn:aws:iam::{account}:group/",
 }
 IAM_KINDS = {"user": USER, "role": ROLE, "group": GROUP}
+# S3 operations whose IAM action is not ``s3:<Operation>`` (AWS's S3 action table); the resource of
+# an S3 call is ``arn:aws:s3:::<Bucket>`` or ``arn:aws:s3:::<Bucket>/<Key>``, ``*`` for ListBuckets.
+S3_ACTIONS: dict[str, str] = {
+    "ListBuckets": "s3:ListAllMyBuckets",
+    "HeadBucket": "s3:ListBucket",
+    "ListObjects": "s3:ListBucket",
+    "ListObjectsV2": "s3:ListBucket",
+    "HeadObject": "s3:GetObject",
+    "DeleteObjects": "s3:DeleteObject",
+    "DeleteBucketPolicy": "s3:DeleteBucketPolicy",
+    "GetBucketLocation": "s3:GetBucketLocation",
+    "ListObjectVersions": "s3:ListBucketVersions",
+    "ListMultipartUploads": "s3:ListBucketMultipartUploads",
+    "CopyObject": "s3:PutObject",
+    "UploadPart": "s3:PutObject",
+    "CreateMultipartUpload": "s3:PutObject",
+    "CompleteMultipartUpload": "s3:PutObject",
+    "AbortMultipartUpload": "s3:AbortMultipartUpload",
+    "ListParts": "s3:ListMultipartUploadParts",
+    "GetBucketAcl": "s3:GetBucketAcl",
+    "PutBucketAcl": "s3:PutBucketAcl",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +150,8 @@ def authorize(ctx: RequestContext) -> None:
 
 def action_of(ctx: RequestContext) -> str:
     assert ctx.service is not None and ctx.operation is not None
+    if ctx.service.name == "s3":
+        return S3_ACTIONS.get(ctx.operation.name, f"s3:{ctx.operation.name}")
     return f"{ctx.service.signing_name}:{ctx.operation.name}"
 
 
@@ -136,6 +160,11 @@ def resource_of(ctx: RequestContext) -> str:
     assert ctx.service is not None and ctx.operation is not None
     service, account = ctx.service.name, ctx.account_id
     params = ctx.wire_params
+    if service == "s3":
+        bucket, key = params.get("Bucket"), params.get("Key")
+        if not isinstance(bucket, str) or not bucket:
+            return "*"
+        return f"arn:aws:s3:::{bucket}/{key}" if isinstance(key, str) and key else f"arn:aws:s3:::{bucket}"
     for member, template in RESOURCE_MEMBERS.get(service, []):
         value = params.get(member)
         if not isinstance(value, str) or not value:

@@ -21,6 +21,13 @@ exact body bytes (an ``X-Amz-Content-SHA256`` header is never trusted in its pla
 canonicalizations are accepted, both functions of the raw bytes that read ``+`` as a space: the
 raw pairs sorted (what botocore computes) and the pairs decoded and re-encoded (what the
 specification and SDKs that normalize compute). For botocore-encoded queries they coincide.
+
+S3: the path is signed as sent (no normalization, no second encoding), and the payload hash is
+the ``x-amz-content-sha256`` header as sent (``UNSIGNED-PAYLOAD``, ``STREAMING-...``, or a hex
+digest, which ``services.s3.payload`` then checks against the body). Presigned URLs
+(``read_presigned``) carry the parameters in the query (``X-Amz-Signature`` is left out of the
+signed query), sign ``UNSIGNED-PAYLOAD`` and are valid from ``X-Amz-Date`` for ``X-Amz-Expires``
+seconds (at most a week) instead of the 15-minute window (``request_expired``).
 """
 
 from __future__ import annotations
@@ -48,7 +55,8 @@ _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$", re.ASCII)
 
 
 class AuthFailure(Exception):
-    """Authentication failed; ``reason`` is one of ``missing``, ``incomplete``, ``unknown_key``,
+    """Authentication failed; ``reason`` is one of ``missing``, ``incomplete`` (``presigned_incomplete``
+    for a presigned URL), ``request_expired`` (a presigned URL past its expiry), ``unknown_key``,
     ``signature``, ``expired``, ``expired_token``."""
 
     def __init__(self, reason: str, message: str) -> None:
@@ -70,6 +78,10 @@ class SignedRequest:
     signature: str
     amz_date: str
     security_token: str | None
+    # S3 (module docstring, "S3"): the payload hash the client signed, and presigned-URL facts.
+    payload_hash: str | None = None
+    presigned: bool = False
+    expires: int | None = None
 
     @property
     def credential_scope(self) -> str:
@@ -77,8 +89,10 @@ class SignedRequest:
 
 
 def read_authorization(request: HttpRequest) -> SignedRequest:
-    """Parse the SigV4 ``Authorization`` header; ``AuthFailure`` if missing or garbled."""
+    """Parse the SigV4 ``Authorization`` header (or presigned query); ``AuthFailure`` if missing or garbled."""
     header = request.headers.get("authorization", "").strip()
+    if not header and "X-Amz-Algorithm=" in request.query_string:
+        return read_presigned(request)
     if not header:
         raise AuthFailure("missing", "Missing Authentication Token")
     scheme, _, rest = header.partition(" ")
@@ -127,6 +141,69 @@ def read_authorization(request: HttpRequest) -> SignedRequest:
         signature=params["Signature"],
         amz_date=amz_date,
         security_token=token or None,
+        payload_hash=request.headers.get("x-amz-content-sha256") if scope[3] == "s3" else None,
+    )
+
+
+PRESIGNED_PARAMS = (
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Signature",
+)
+MAX_PRESIGNED_EXPIRES = 604800
+
+
+def read_presigned(request: HttpRequest) -> SignedRequest:
+    """The SigV4 query parameters of a presigned URL; ``AuthFailure('incomplete')`` if garbled."""
+    try:
+        pairs = dict(request.query_pairs())
+    except MalformedEncoding:
+        raise AuthFailure(
+            "presigned_incomplete", "Query-string authentication parameters are not encoded properly"
+        ) from None
+    if pairs.get("X-Amz-Algorithm") != ALGORITHM:
+        raise AuthFailure("presigned_incomplete", f'X-Amz-Algorithm only supports "{ALGORITHM}"')
+    missing = [name for name in PRESIGNED_PARAMS if not pairs.get(name)]
+    if missing:
+        raise AuthFailure(
+            "presigned_incomplete",
+            "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, "
+            "X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.",
+        )
+    amz_date = pairs["X-Amz-Date"]
+    if not _AMZ_DATE.match(amz_date) or _parse_amz_date(amz_date) is None:
+        raise AuthFailure(
+            "presigned_incomplete", "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\""
+        )
+    expires = pairs["X-Amz-Expires"]
+    if not expires.isdigit():
+        raise AuthFailure("presigned_incomplete", "X-Amz-Expires should be a number")
+    if int(expires) > MAX_PRESIGNED_EXPIRES:
+        raise AuthFailure("presigned_incomplete", "X-Amz-Expires must be less than a week (in seconds) that is 604800")
+    scope = pairs["X-Amz-Credential"].split("/")
+    if len(scope) != 5:
+        raise AuthFailure(
+            "presigned_incomplete",
+            "Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; "
+            'expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".',
+        )
+    token = pairs.get("X-Amz-Security-Token", "").strip()
+    return SignedRequest(
+        access_key_id=scope[0],
+        date=scope[1],
+        region=scope[2],
+        service=scope[3],
+        terminator=scope[4],
+        signed_headers=tuple(name.lower() for name in pairs["X-Amz-SignedHeaders"].split(";")),
+        signature=pairs["X-Amz-Signature"],
+        amz_date=amz_date,
+        security_token=token or None,
+        payload_hash=request.headers.get("x-amz-content-sha256", "UNSIGNED-PAYLOAD") if scope[3] == "s3" else None,
+        presigned=True,
+        expires=int(expires),
     )
 
 
@@ -178,6 +255,12 @@ def check_freshness(signed: SignedRequest, now: datetime) -> None:
             f"'{signed.date}' != '{signed.amz_date[:8]}', from '{signed.amz_date}'.",
         )
     stamp = now.strftime(AMZ_DATE)
+    if signed.presigned:
+        if when > now + MAX_SKEW:
+            raise AuthFailure("request_expired", "Request is not valid yet")
+        if now > when + timedelta(seconds=signed.expires or 0):
+            raise AuthFailure("request_expired", "Request has expired")
+        return
     if when < now - MAX_SKEW:
         limit = (now - MAX_SKEW).strftime(AMZ_DATE)
         raise AuthFailure(
@@ -227,14 +310,15 @@ def canonical_headers(request: HttpRequest, names: tuple[str, ...]) -> str:
 
 
 def string_to_sign(request: HttpRequest, signed: SignedRequest, query: str) -> str:
+    s3 = signed.service == "s3"
     canonical = "\n".join(
         (
             request.method,
-            canonical_uri(request.raw_path),
+            request.raw_path if s3 else canonical_uri(request.raw_path),
             query,
             canonical_headers(request, signed.signed_headers),
             ";".join(signed.signed_headers),
-            hashlib.sha256(request.body).hexdigest(),
+            signed.payload_hash if s3 and signed.payload_hash else hashlib.sha256(request.body).hexdigest(),
         )
     )
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
@@ -253,10 +337,16 @@ def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
 def expected_signatures(request: HttpRequest, signed: SignedRequest, secret: str) -> list[str]:
     """The signatures a client holding ``secret`` may have sent, one per accepted query form."""
     key = signing_key(secret, signed.date, signed.region, signed.service)
+    query_string = _without_signature(request.query_string) if signed.presigned else request.query_string
     return [
         hmac.new(key, string_to_sign(request, signed, query).encode("utf-8"), hashlib.sha256).hexdigest()
-        for query in canonical_queries(request.query_string)
+        for query in canonical_queries(query_string)
     ]
+
+
+def _without_signature(query: str) -> str:
+    """A presigned URL's query without its ``X-Amz-Signature`` (what was signed)."""
+    return "&".join(part for part in query.split("&") if not part.startswith("X-Amz-Signature="))
 
 
 def verify_signature(request: HttpRequest, signed: SignedRequest, secret: str) -> None:

@@ -75,9 +75,12 @@ MissingAction = _error("MissingAction", 400)
 
 # The error a request that breaks the model's constraints gets, per protocol: the JSON protocols
 # answer ``ValidationException``, the query protocol ``ValidationError``.
-VALIDATION_ERRORS: dict[str, type[ServiceError]] = {"query": ValidationError}
+VALIDATION_ERRORS: dict[str, type[ServiceError]] = {
+    "query": ValidationError,
+    "rest-xml": _error("InvalidArgument", 400),  # S3
+}
 # The error of a call the caller's policies do not allow, per protocol.
-ACCESS_DENIED_ERRORS: dict[str, type[ServiceError]] = {"query": AccessDenied}
+ACCESS_DENIED_ERRORS: dict[str, type[ServiceError]] = {"query": AccessDenied, "rest-xml": AccessDenied}
 
 
 def validation_error(protocol: str, message: str) -> ServiceError:

@@ -188,3 +188,4 @@ PARSERS: dict[str, type[RequestParser]] = {
 
 # The query protocol (IAM, STS) lives in ``query`` and registers itself in ``PARSERS`` when loaded.
 import trailpost.protocol.query  # noqa: E402, F401 - imported last: it builds on this module
+from trailpost.protocol import restxml as _restxml  # noqa: E402, F401 - rest-xml (S3), registered the same way

@@ -134,3 +134,4 @@ SERIALIZERS: dict[str, type[ResponseSerializer]] = {
 
 # The query protocol (IAM, STS) lives in ``query`` and registers itself in ``SERIALIZERS`` when loaded.
 import trailpost.protocol.query  # noqa: E402, F401 - imported last: it builds on this module
+from trailpost.protocol import restxml as _restxml  # noqa: E402, F401 - rest-xml (S3), registered the same way
