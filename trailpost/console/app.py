@@ -25,7 +25,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from trailpost.console import auth, history, outposts, sites
+from trailpost.console import auth, history, outposts, sites, trails
 from trailpost.console.api import ConsoleApi
 from trailpost.console.pages import (
     REGION_PATTERN,
@@ -168,5 +168,6 @@ ROUTES = [
     *history.ROUTES,
     *sites.ROUTES,
     *outposts.ROUTES,
+    *trails.ROUTES,
     Mount("/console/static", app=StaticFiles(directory=STATIC), name="static"),
 ]

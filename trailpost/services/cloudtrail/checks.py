@@ -16,6 +16,10 @@ Rules (LookupEvents):
 * ``MaxResults``: 1-50;
 * ``EventCategory``: ``insight``.
 
+Rules (tags, CreateTrail / AddTags / RemoveTags): each tag as ``tags.check_tag_list`` requires
+(``InvalidTagParameterException``), and at most 50 in one CreateTrail or AddTags
+(``TagsLimitExceededException``), before the model's own ``max`` of 200 would answer otherwise.
+
 A value of the wrong JSON type is left to the generic validation (``SerializationException``).
 """
 
@@ -32,7 +36,9 @@ from trailpost.services.cloudtrail.errors import (
     InvalidEventCategoryException,
     InvalidLookupAttributesException,
     InvalidMaxResultsException,
+    TagsLimitExceededException,
 )
+from trailpost.services.cloudtrail.tags import MAX_TAGS, check_tag_list
 
 LOOKUP_KEYS = (
     "EventId",
@@ -106,7 +112,29 @@ def _check_attribute(attribute: dict[str, Any]) -> None:
         raise InvalidLookupAttributesException(f"Value {value} for ReadOnly is invalid. Valid values: true, false.")
 
 
-CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {"LookupEvents": check_lookup_events}
+def check_tags(params: dict[str, Any]) -> None:
+    """The tag rules of CreateTrail, AddTags and RemoveTags (wire names)."""
+    tags = params.get("TagsList")
+    if not isinstance(tags, list) or not all(isinstance(tag, dict) for tag in tags):
+        return  # missing or mistyped: the generic validation reports it
+    check_tag_list(tags)
+
+
+def check_added_tags(params: dict[str, Any]) -> None:
+    tags = params.get("TagsList")
+    if isinstance(tags, list) and len(tags) > MAX_TAGS:
+        raise TagsLimitExceededException(
+            f"The number of tags per trail has exceeded the permitted amount. Currently, the limit is {MAX_TAGS}."
+        )
+    check_tags(params)
+
+
+CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "LookupEvents": check_lookup_events,
+    "CreateTrail": check_added_tags,
+    "AddTags": check_added_tags,
+    "RemoveTags": check_tags,
+}
 
 
 class CloudTrailRequestParser(RequestParser):
