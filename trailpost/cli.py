@@ -122,6 +122,12 @@ def main() -> None:
     default=None,
     help="Largest object the embedded S3 accepts [env TRAILPOST_MAX_OBJECT_BYTES; default 256 MiB].",
 )
+@click.option(
+    "--quotas",
+    default=None,
+    help="Adjusted service quotas, e.g. outposts.sites=500,outposts.outposts=500 (AWS's defaults: 100 each) "
+    "[env TRAILPOST_QUOTAS].",
+)
 def serve(**flags: object) -> None:
     """Run trailpost on one port for every service, until SIGINT or SIGTERM.
 
@@ -195,3 +201,7 @@ main.add_command(sim)
 from trailpost.events_cli import events  # noqa: E402 - the `trailpost events` commands
 
 main.add_command(events)
+
+from trailpost.integrity.command import validate_logs  # noqa: E402 - `trailpost validate-logs`
+
+main.add_command(validate_logs)

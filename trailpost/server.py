@@ -40,10 +40,14 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from trailpost.config import Settings
 from trailpost.console import Console
+from trailpost.delivery.destinations import load_external_buckets
+from trailpost.delivery.digests import DigestWorker
+from trailpost.delivery.worker import DeliveryWorker
 from trailpost.gateway.app import Gateway
 from trailpost.identity.accounts import AccountRegistry, RootKey, ensure_default_account, note_key_use
 from trailpost.identity.authorize import authorize
 from trailpost.services import token_key
+from trailpost.services.cloudtrail.selectors import data_event_wanted
 from trailpost.services.registry import build_services
 from trailpost.store.events import event_store
 from trailpost.store.private_files import write_private
@@ -128,14 +132,26 @@ def create_app(settings: Settings) -> App:
     except (ValueError, OSError) as exc:
         store.close()
         raise StartupError(f"cannot prepare the default account in {settings.data_root}: {exc}") from None
+    try:
+        load_external_buckets(settings)  # a malformed external buckets file is a startup error
+    except ValueError as exc:
+        store.close()
+        raise StartupError(f"external buckets file: {exc}") from None
     services = build_services()
     gateway = Gateway(settings, store, services, events=event_store(store))  # one event store: appends, lookups
     gateway.console = Console(gateway)
+    gateway.wants_data_event = lambda record: data_event_wanted(store, record)  # trails' data-event selectors
     gateway.authorizers.append(note_key_use)  # access keys' last use, in the call's commit batch
     gateway.authorizers.append(authorize)  # IAM identity-based policies (identity.authorize)
     runner = BackgroundRunner(settings, store, services, gateway.commits)
     gateway.on_startup.append(runner.start)
     gateway.on_shutdown.append(runner.stop)
+    delivery = DeliveryWorker(settings, store, gateway.commits)  # trail log files (delivery.worker)
+    gateway.on_startup.append(delivery.start)
+    gateway.on_shutdown.append(delivery.stop)  # flushes pending log files before digests and store close
+    digests = DigestWorker(settings, store, gateway.commits)  # signed digest files (delivery.digests)
+    gateway.on_startup.append(digests.start)
+    gateway.on_shutdown.append(digests.stop)
     gateway.on_shutdown.append(gateway.commits.close)
     gateway.on_shutdown.append(store.close)
     return App(settings, gateway, store, runner, key, created, _ignored_settings(settings, key, created))
