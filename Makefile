@@ -64,3 +64,47 @@ bench-server: $(VENV)/.bench
 
 bench-lookup: $(VENV)/.runtime
 	$(BIN)/python -m bench.lookup_events $(BENCH_ARGS)
+
+# API benchmark (bench/api_throughput.py): audited calls against audit off, the bare ceiling and moto's server,
+# wrk at 1/16/64 connections, event durability and memory, in one run; results in bench/RESULTS.md.
+# Full: about 20 minutes on a quiet machine; `make bench-quick` (= bench-api --quick): about 4 minutes.
+# `make bench-profile`: py-spy on audited CreateSite and ListSites (about 1 minute).
+# `make bench` runs every part in turn: server stack (~5 min), LookupEvents (~10 min; the first time also
+# ~40 min and ~21 GB to generate bench/out/), API (~20 min), profile (~1 min), and bench-delivery /
+# bench-validate when those targets exist: about 40 minutes with bench/out/ in place. A failing part does
+# not stop the others; the exit status says whether any failed.
+.PHONY: bench bench-api bench-quick bench-profile bench-wrk
+
+bench-wrk:
+	command -v wrk >/dev/null 2>&1 || { apt-get update && apt-get install -y wrk; }
+
+bench-api: $(VENV)/.bench $(VENV)/.dev bench-wrk
+	$(BIN)/python -m bench.api_throughput $(BENCH_ARGS)
+
+bench-quick: $(VENV)/.bench $(VENV)/.dev bench-wrk
+	$(BIN)/python -m bench.api_throughput --quick
+
+bench-profile: $(VENV)/.bench bench-wrk
+	$(BIN)/python -m bench.profile_path $(BENCH_ARGS)
+
+bench: $(VENV)/.bench $(VENV)/.dev bench-wrk
+	@echo "make bench: about 40 minutes on a quiet machine (first run: ~40 more to generate bench/out/)"
+	@status=0; \
+	for part in bench-server bench-lookup bench-api bench-profile bench-delivery bench-validate; do \
+	  if ! $(MAKE) -n $$part BENCH_ARGS= >/dev/null 2>&1; then echo "== $$part: no such target, skipped"; continue; fi; \
+	  echo "== $$part"; $(MAKE) --no-print-directory $$part BENCH_ARGS= || { status=1; echo "== $$part FAILED"; }; \
+	done; exit $$status
+
+# Trail delivery benchmark (bench/delivery.py): events/s into log files and call-to-object latency at a 1 s
+# interval, results in bench/RESULTS.md. `make bench-delivery BENCH_ARGS=--quick` for a short run.
+.PHONY: bench-delivery
+
+bench-delivery: $(VENV)/.runtime
+	$(BIN)/python -m bench.delivery $(BENCH_ARGS)
+
+# Validation throughput (bench/validate_logs.py): trailpost validate-logs against aws cloudtrail validate-logs on one
+# trail, in the same run; results in bench/RESULTS.md. `make bench-validate BENCH_ARGS=--quick` for a short run.
+.PHONY: bench-validate
+
+bench-validate: $(VENV)/.dev
+	$(BIN)/python -m bench.validate_logs $(BENCH_ARGS)

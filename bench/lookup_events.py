@@ -43,6 +43,7 @@ import boto3
 import botocore.config
 
 from bench.lookup_data import ACCOUNT, ROOT_KEY, Generator, complete, fill
+from bench.server_report import replace_section
 from tests.support.server import ServerProcess, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -335,13 +336,7 @@ def section(results: list[Result], requests: int) -> str:
 
 
 def write_section(text: str) -> None:
-    current = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    if BEGIN in current and END in current:
-        head, rest = current.split(BEGIN, 1)
-        current = head + text.rstrip("\n") + rest.split(END, 1)[1]
-    else:
-        current = current.rstrip("\n") + "\n\n" + text
-    RESULTS.write_text(current)
+    replace_section(RESULTS, "lookup-events", text)
 
 
 def main() -> None:

@@ -117,12 +117,12 @@ def table(results: dict[str, Sequence[RunLike]], conns: Sequence[int]) -> list[s
     return lines
 
 
-def machine() -> list[str]:
+def machine(packages: Sequence[str] = PACKAGES) -> list[str]:
     """Bullet lines: nproc, CPU model, memory, kernel; Python, package and wrk versions."""
     model = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.M)
     mem = re.search(r"^MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text(), re.M)
     wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False).stdout.split("[")[0]
-    versions = ", ".join(f"{p} {_version(p)}" for p in PACKAGES)
+    versions = ", ".join(f"{p} {_version(p)}" for p in packages)
     return [
         f"- machine: `nproc` {len(os.sched_getaffinity(0))}, {model[1] if model else 'unknown CPU'}, "
         f"{int(mem[1]) / 1048576 if mem else 0:.1f} GiB RAM, Linux {platform.release()}",
@@ -189,8 +189,14 @@ def _summary(error: str) -> str:
 
 def write_section(path: Path, mode: str, text: str) -> None:
     """Replace this mode's section of ``path`` (or append it; create the file with its header)."""
+    replace_section(path, f"server-stack:{mode}", text)
+
+
+def replace_section(path: Path, marker: str, text: str) -> None:
+    """Replace the section between ``<!-- {marker}:begin -->`` and ``<!-- {marker}:end -->`` of ``path``
+    with ``text`` (which carries the markers itself), or append it; create the file with its header."""
     current = path.read_text() if path.exists() else HEADER
-    begin, end = f"<!-- server-stack:{mode}:begin -->", f"<!-- server-stack:{mode}:end -->"
+    begin, end = f"<!-- {marker}:begin -->", f"<!-- {marker}:end -->"
     if begin in current and end in current:
         head, rest = current.split(begin, 1)
         tail = rest.split(end, 1)[1].lstrip("\n")

@@ -1,0 +1,196 @@
+"""Where the CPU of an audited call goes: py-spy on a running trailpost under wrk load (``make bench-profile``).
+
+Run ``python -m bench.profile_path`` from the repository root. It starts trailpost as shipped on a
+fresh data dir seeded like the API benchmark's (``bench/api_targets.py``), and for each profiled
+call (audited CreateSite and ListSites by default) replays its signed requests with
+``wrk -t1 -c16`` for ``--seconds`` while ``py-spy record --nonblocking --threads --format raw``
+samples the server (py-spy 0.4.3, pinned in requirements-bench.lock; it needs ptrace, i.e. root or
+``CAP_SYS_PTRACE``). The same wrk run gives the server's CPU per request, so each function's share
+of the samples becomes microseconds per call.
+
+Functions are aggregated by name and file (lines dropped). For each call it reports the top
+functions by **self** samples (the frame on top of the stack: where the CPU is actually spent; time
+inside SQLite's C code counts for the Python function that called it) and trailpost's functions by
+**inclusive** samples (anywhere on the stack: what a step costs in all), as shares of all the
+server's non-idle samples, and the split between the event loop and the commit thread.
+The section ``profile`` of ``bench/RESULTS.md`` is replaced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.api_targets import TRAILPOST_OPS, TrailpostTargets, prepare_trailpost_data
+from bench.harness import PY, RESULTS, ROOT, Run, Server, Stack, run_wrk
+from bench.server_report import machine, replace_section
+
+PYSPY = Path(PY).parent / "py-spy"
+SERVE = (PY, "-m", "trailpost", "serve", "--port", "{port}", "--data-dir", "{data}", "--log-level", "warning")
+_FRAME = re.compile(r"^(?P<name>.*?) \((?P<file>[^()]*?)(?::\d+)?\)$")
+TOP = 20
+_ENTRY = {"serve (trailpost/server.py)", "serve (trailpost/cli.py)", "<module> (trailpost/__main__.py)"}
+
+
+def short(frame: str) -> str:
+    """``func (path/to/file.py:12)`` -> ``func (file path relative to the repo or site-packages)``."""
+    match = _FRAME.match(frame.strip())
+    if match is None:
+        return frame.strip()
+    path = match["file"]
+    for prefix in (f"{ROOT}/", "site-packages/", "lib/python3.11/"):
+        if prefix in path:
+            path = path.split(prefix, 1)[1]
+    return f"{match['name']} ({path})"
+
+
+@dataclass
+class Profile:
+    """Aggregated py-spy samples of one call."""
+
+    call: str
+    run: Run
+    samples: int = 0
+    threads: Counter[str] = field(default_factory=Counter)
+    self_: Counter[str] = field(default_factory=Counter)
+    inclusive: Counter[str] = field(default_factory=Counter)
+
+    def add(self, stack: str, count: int) -> None:
+        frames = [f for f in stack.split(";") if not f.startswith(("thread ", "process "))]
+        if not frames:
+            return
+        self.samples += count
+        worker = any(f.startswith("_worker (") for f in frames)
+        self.threads["commit thread" if worker else "event loop"] += count
+        self.self_[short(frames[-1])] += count
+        for name in {short(f) for f in frames}:
+            if "(trailpost/" in name and name not in _ENTRY:
+                self.inclusive[name] += count
+
+
+def parse_raw(text: str, profile: Profile) -> Profile:
+    for line in text.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if stack and count.isdigit():
+            profile.add(stack, int(count))
+    return profile
+
+
+def profile_call(server: Server, targets: TrailpostTargets, call: str, seconds: int, conns: int) -> Profile:
+    op = next(op for op in TRAILPOST_OPS if op.name == call)
+    replay = targets.replay(op, server.workdir)
+    replay.expected = 5000.0 * seconds
+    out = server.workdir / f"{call}.pyspy"
+    assert server.process is not None
+    spy = subprocess.Popen(
+        [
+            str(PYSPY),
+            "record",
+            "--pid",
+            str(server.process.pid),
+            "--duration",
+            str(seconds),
+            "--rate",
+            "200",
+            "--nonblocking",
+            "--threads",
+            "--format",
+            "raw",
+            "--output",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        time.sleep(0.3)
+        run = run_wrk(server, conns, seconds, *replay.fresh())
+    finally:
+        _, err = spy.communicate(timeout=seconds + 30)
+    if spy.returncode != 0 or not out.exists():
+        raise RuntimeError(f"py-spy failed ({spy.returncode}): {err.decode(errors='replace')[-500:]}")
+    return parse_raw(out.read_text(), Profile(call, run))
+
+
+def table(profile: Profile, counter: Counter[str], what: str) -> list[str]:
+    us = profile.run.server_us_per_req
+    lines = [f"| {what} | share of samples | µs per call |", "|---|---|---|"]
+    for name, count in counter.most_common(TOP):
+        share = count / max(profile.samples, 1)
+        lines.append(f"| `{name}` | {share:.1%} | {share * us:.0f} |")
+    return lines
+
+
+def section(profiles: list[Profile], started: datetime, seconds: int, conns: int) -> str:
+    out = [
+        "<!-- profile:begin -->",
+        "## Profile of the audited request path (py-spy)",
+        "",
+        f"- run: {started:%Y-%m-%d %H:%M} UTC; `py-spy record --nonblocking --threads --rate 200 --format raw` on "
+        f"`trailpost serve` while `wrk -t1 -c{conns} -d{seconds}s` replays the call (bench/replay.lua)",
+        *machine(("uvicorn", "uvloop", "httptools", "botocore", "orjson", "py-spy")),
+        "- reproduce: `make bench-profile` (= `python -m bench.profile_path`)",
+        "- shares are of all the server's non-idle samples (every thread); µs per call = share x the server's "
+        "CPU per request measured in the same wrk run. The machine is shared with other sessions: shares are "
+        "robust to that, absolute µs less so.",
+        "",
+    ]
+    for p in profiles:
+        threads = ", ".join(f"{name} {count / max(p.samples, 1):.0%}" for name, count in p.threads.most_common(4))
+        out += [
+            f"### {p.call} (audited): {p.run.rps:,.0f} req/s at c={conns}, server CPU {p.run.server_us_per_req:.0f} "
+            f"µs per call, {p.samples:,} samples ({threads})",
+            "",
+            *table(p, p.self_, "self (where the CPU is spent)"),
+            "",
+            *table(p, p.inclusive, "inclusive, trailpost's functions (the function and what it calls)"),
+            "",
+        ]
+    out.append("<!-- profile:end -->")
+    return "\n".join(out) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--calls", default="CreateSite,ListSites", help="comma-separated calls to profile")
+    parser.add_argument("--seconds", type=int, default=8, help="profiling time per call")
+    parser.add_argument("--conns", type=int, default=16, help="wrk connections")
+    parser.add_argument("--no-write", action="store_true", help="print the section instead of writing it")
+    args = parser.parse_args(argv)
+    if not PYSPY.exists():
+        print(f"{PYSPY} is missing: pip install -r requirements-bench.lock", file=sys.stderr)
+        return 1
+    started = datetime.now(UTC)
+    profiles = []
+    with tempfile.TemporaryDirectory(prefix="trailpost-profile-") as scratch:
+        server = Server(Stack("trailpost", "profiled", SERVE), Path(scratch))
+        prepare_trailpost_data(server.data_dir)
+        server.start(timeout=60)
+        try:
+            targets = TrailpostTargets(server)
+            targets.seed()
+            for call in args.calls.split(","):
+                profile = profile_call(server, targets, call, args.seconds, args.conns)
+                print(f"{call}: {profile.run.rps:,.0f} req/s, {profile.samples} samples", flush=True)
+                profiles.append(profile)
+        finally:
+            server.stop()
+    text = section(profiles, started, args.seconds, args.conns)
+    if args.no_write:
+        print(text)
+    else:
+        replace_section(RESULTS, "profile", text)
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""The benchmark-only audit switch (``TRAILPOST_BENCH_AUDIT_OFF``) and the API benchmark's report writer."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bench.api_report import AUDIT_OFF, AUDITED, BARE, MOTO, ApiResults, section
+from bench.harness import Run
+from bench.server_report import replace_section
+from tests.support.server import ServerProcess
+from trailpost.config import ConfigError, Settings
+
+
+def test_audit_off_server_answers_and_records_nothing(make_server: Callable[..., ServerProcess]) -> None:
+    server = make_server(env={"TRAILPOST_BENCH_AUDIT_OFF": "1"})
+    outposts = server.client("outposts")
+    site = outposts.create_site(Name="unrecorded", Tags={"k": "v"})["Site"]
+    assert outposts.get_site(SiteId=site["SiteId"])["Site"]["Name"] == "unrecorded"
+    assert [s["SiteId"] for s in outposts.list_sites()["Sites"]] == [site["SiteId"]]
+    assert server.client("cloudtrail").lookup_events()["Events"] == []
+    assert "TRAILPOST_BENCH_AUDIT_OFF is on" in server.log()
+    server.stop()
+    with sqlite3.connect(server.data_dir / "state.db") as db:
+        assert db.execute("SELECT count(*) FROM events").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM state WHERE key = ?", (site["SiteId"],)).fetchone()[0] == 1
+
+
+def test_audit_off_is_parsed_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings.load().bench_audit_off is False
+    monkeypatch.setenv("TRAILPOST_BENCH_AUDIT_OFF", "1")
+    assert Settings.load().bench_audit_off is True
+    monkeypatch.setenv("TRAILPOST_BENCH_AUDIT_OFF", "maybe")
+    with pytest.raises(ConfigError, match="TRAILPOST_BENCH_AUDIT_OFF"):
+        Settings.load()
+
+
+def _run(conns: int, rps: float, p99_ms: float = 5.0, non2xx: int = 0) -> Run:
+    return Run(
+        conns=conns,
+        rps=rps,
+        p50_us=p99_ms * 300,
+        p99_us=p99_ms * 1000,
+        requests=int(rps * 2),
+        non2xx=non2xx,
+        socket_errors=0,
+        server_cores=0.95,
+        server_us_per_req=950_000 / rps,
+        wrk_cores=0.1,
+        machine_cores=1.1,
+        other_cores=0.05,
+        rss_peak_mib=120.0,
+    )
+
+
+def test_report_section_from_sample_figures(tmp_path: Path) -> None:
+    results = ApiResults("quick", 1, 2, (1, 64), datetime(2026, 11, 24, 5, 0, tzinfo=UTC), budget=6)
+    for config, factor in ((AUDITED, 1.0), (AUDIT_OFF, 1.5), (BARE, 10.0)):
+        results.runs[(config, "CreateSite")] = [_run(1, 400 * factor), _run(64, 2000 * factor)]
+        results.runs[(config, "ListSites")] = [_run(1, 500 * factor), _run(64, 3000 * factor, non2xx=3)]
+    results.runs[(MOTO, "CreateTrail")] = [_run(1, 400), _run(64, 100, p99_ms=280)]
+    results.runs[(MOTO, "CreateTrail")][1].other_cores = 0.9  # another session's load during that run
+    results.peers = {"CreateTrail": "CreateSite"}
+    results.noise = [0.02, 0.05]
+    results.memory = {AUDITED: {"idle": 80.0, "load": 120.0, "after": 100.0}}
+    results.store_alone = {
+        "batch_1000": 21000.0,
+        "records": 20000.0,
+        "per_record": 4000.0,
+        "single_records": 2000.0,
+        "per_record_p99_us": 400.0,
+    }
+    text = section(results)
+    lines = text.splitlines()
+    assert lines[0] == "<!-- api-throughput:quick:begin -->" and lines[-1] == "<!-- api-throughput:quick:end -->"
+    assert "| CreateSite | 64 | 2,000 | 1.50 ms / 5.00 ms | 3,000 | 1.50 ms / 5.00 ms | 0.67 | 20,000 |" in text
+    assert "84.00 ms / 280.00 ms | CreateSite | 2,000 | 20.00 |" in text
+    assert "| audited CreateSite at 64 connections >= 10,000 req/s | 2,000 | **missed** (5.0x off) |" in text
+    assert (
+        "| CreateSite against moto CreateTrail at 64 connections >= 20x | 20.0 | met (disturbed run: not a verdict) |"
+        in text
+    )
+    assert "| CreateTrail | 64 | 100 **(disturbed)** |" in text
+    assert "3,000 **(3 errors)**" in text and "**runs with errors (3)**" in text
+    assert "batches of 1000 (20,000 records, one commit each batch) | 21,000 |" in text
+    assert "| trailpost audited | 80 MiB | 120 MiB | 100 MiB |" in text
+    assert "10M events stored | skipped |" in text
+    assert all(line.count("|") in (0, 4, 5, 8, 11, 13) for line in lines if line.startswith("|"))
+    target = tmp_path / "RESULTS.md"
+    target.write_text("# Benchmark results\n\n<!-- other:begin -->\nkept\n<!-- other:end -->\n")
+    replace_section(target, "api-throughput:quick", text)
+    replace_section(target, "api-throughput:quick", text.replace("2,000", "2,500"))
+    written = target.read_text()
+    assert written.count("<!-- api-throughput:quick:begin -->") == 1 and "\nkept\n" in written
+    assert "| CreateSite | 64 | 2,500 |" in written
