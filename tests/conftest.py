@@ -11,12 +11,15 @@ import pytest
 from tests.support.server import ServerProcess
 
 FAST_LIFECYCLE = ["--lifecycle-seconds", "0.3"]
+# The shared server serves hundreds of tests, each making its own sites and outposts: its quotas are
+# raised as an AWS customer would have them raised (the quota tests use dedicated servers).
+SHARED_QUOTAS = ["--quotas", "outposts.sites=5000,outposts.outposts=5000"]
 
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """The shared server (fast lifecycle: 0.3 s per order or task step)."""
-    proc = ServerProcess(tmp_path_factory.mktemp("shared") / "data", args=FAST_LIFECYCLE).start()
+    proc = ServerProcess(tmp_path_factory.mktemp("shared") / "data", args=[*FAST_LIFECYCLE, *SHARED_QUOTAS]).start()
     yield proc
     proc.stop()
 

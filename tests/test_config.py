@@ -150,3 +150,20 @@ def test_data_path_stays_inside(tmp_path: Path) -> None:
     os.symlink(tmp_path, tmp_path / "data" / "link")
     with pytest.raises(ValueError, match="outside the data directory"):
         settings.data_path("link", "x")
+
+
+def test_quotas_are_adjustable_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings.load().quota("outposts.sites") == 100
+    monkeypatch.setenv("TRAILPOST_QUOTAS", "outposts.sites=500, outposts.outposts=7")
+    settings = Settings.load()
+    assert settings.quota("outposts.sites") == 500 and settings.quota("outposts.outposts") == 7
+    assert Settings.load(quotas="outposts.sites=2").quota("outposts.outposts") == 100  # the flag wins whole
+    with pytest.raises(ConfigError, match=r"TRAILPOST_QUOTAS.*known quota name.*outposts\.sites"):
+        _load_env(monkeypatch, "outposts.racks=3")
+    with pytest.raises(ConfigError, match=r"--quotas: the value of outposts\.sites must be a whole number >= 1"):
+        Settings.load(quotas="outposts.sites=0")
+
+
+def _load_env(monkeypatch: pytest.MonkeyPatch, value: str) -> Settings:
+    monkeypatch.setenv("TRAILPOST_QUOTAS", value)
+    return Settings.load()

@@ -27,6 +27,8 @@ a region's digest signing key is used before a new one takes over; ``external_bu
 a JSON file mapping bucket names to external S3-compatible endpoints
 (``{"bucket": {"endpoint_url": ..., "region": ..., "access_key_id": ..., "secret_access_key": ...}}``);
 ``max_object_bytes`` (default 256 MiB) is the largest S3 object body the embedded S3 accepts.
+``quotas`` raises (or lowers) adjustable service quotas, as AWS Service Quotas increases do:
+``outposts.sites=500,outposts.outposts=500`` (names in ``QUOTA_DEFAULTS``, values whole numbers >= 1).
 ``oidc_jwks_file`` names a JSON file mapping OpenID Connect issuer URLs to their JWKS documents
 (``{"https://issuer.example.com": {"keys": [...]}}``), the keys AssumeRoleWithWebIdentity
 verifies tokens with; it is read at each call, so keys can be rotated without a restart.
@@ -52,6 +54,9 @@ _SECRET = re.compile(r"^[\x21-\x7e]{1,128}$")
 _WILDCARD_HOSTS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# Adjustable service quotas and AWS's default values (Outposts: sites and outposts per account and Region).
+QUOTA_DEFAULTS: dict[str, int] = {"outposts.sites": 100, "outposts.outposts": 100}
 
 
 class ConfigError(ValueError):
@@ -93,6 +98,11 @@ class Settings:
     signing_key_days: float = 30.0
     external_buckets_file: Path | None = None
     max_object_bytes: int = 256 * 1024 * 1024
+    quotas: Mapping[str, int] = field(default_factory=dict)
+    # Benchmark only (TRAILPOST_BENCH_AUDIT_OFF=1, environment only, no flag): the gateway skips the
+    # audit record and the group commit, so bench/api_throughput.py can measure what auditing costs.
+    # Never for real use: calls are then not recorded at all. The server warns loudly when it is on.
+    bench_audit_off: bool = False
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -174,6 +184,10 @@ class Settings:
                 "without spaces"
             )
 
+    def quota(self, name: str) -> int:
+        """The value of an adjustable quota: the configured one, else AWS's default."""
+        return self.quotas.get(name, QUOTA_DEFAULTS[name])
+
     @property
     def scheme(self) -> str:
         """``https`` when a TLS certificate is configured, else ``http``."""
@@ -247,6 +261,37 @@ def _file(raw: Any, origin: str) -> Path:
     return Path(text).expanduser()
 
 
+def _boolean(raw: Any, origin: str) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{origin}: {raw!r} is not a boolean (1/0, true/false, yes/no, on/off)")
+
+
+def _quotas(raw: Any, origin: str) -> dict[str, int]:
+    """``outposts.sites=500, outposts.outposts=200`` -> ``{"outposts.sites": 500, ...}``."""
+    if isinstance(raw, dict):
+        raw = ",".join(f"{name}={value}" for name, value in raw.items())
+    quotas: dict[str, int] = {}
+    for part in str(raw).split(","):
+        text = part.strip()
+        if not text:
+            continue
+        name, sep, value = text.partition("=")
+        name = name.strip()
+        if not sep or name not in QUOTA_DEFAULTS:
+            known = ", ".join(sorted(QUOTA_DEFAULTS))
+            raise ConfigError(f"{origin}: {text!r} is not NAME=VALUE with a known quota name ({known})")
+        if not value.strip().isdigit() or int(value) < 1:
+            raise ConfigError(f"{origin}: the value of {name} must be a whole number >= 1, got {value.strip()!r}")
+        quotas[name] = int(value)
+    return quotas
+
+
 def _networks(raw: Any, origin: str) -> tuple[Network, ...]:
     """``10.0.0.1, 192.168.0.0/16, ::1`` -> networks (a bare address is a /32 or /128)."""
     if isinstance(raw, tuple | list):
@@ -282,4 +327,6 @@ _PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "signing_key_days": _number,
     "external_buckets_file": _file,
     "max_object_bytes": _integer,
+    "bench_audit_off": _boolean,
+    "quotas": _quotas,
 }

@@ -40,8 +40,10 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]
     proc.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    # Module scope: Playwright's sync API keeps an asyncio loop running in this thread while it is
+    # open, which would break tests of other modules that call ``asyncio.run`` in the same worker.
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
@@ -81,7 +83,7 @@ def sign_in(
     page.wait_for_load_state()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def signed_in(browser: Any, console: ServerProcess) -> Iterator[Any]:
     """One page signed in as the root user, shared by the reading tests."""
     context = browser.new_context(accept_downloads=True, viewport={"width": 1360, "height": 900})

@@ -189,6 +189,17 @@ def test_site_quota_is_100_per_account_and_region(make_server: Callable[..., Any
     aws_error("ServiceQuotaExceededException", 402, client.create_site, Name="again too many")
 
 
+def test_adjusted_quotas_apply_to_sites_and_outposts(make_server: Callable[..., Any]) -> None:
+    client = make_server("--quotas", "outposts.sites=2,outposts.outposts=1").client("outposts")
+    site = client.create_site(Name="one")["Site"]
+    client.create_site(Name="two")
+    response = aws_error("ServiceQuotaExceededException", 402, client.create_site, Name="three")
+    assert response["Error"]["Message"] == "You have reached the limit of 2 sites in us-east-1 for this account."
+    client.create_outpost(Name="rack", SiteId=site["SiteId"])
+    response = aws_error("ServiceQuotaExceededException", 402, client.create_outpost, Name="r2", SiteId=site["SiteId"])
+    assert "limit of 1 outposts" in response["Error"]["Message"]
+
+
 def _all_sites(client: Any, **filters: Any) -> list[dict[str, Any]]:
     return [s for page in client.get_paginator("list_sites").paginate(**filters) for s in page["Sites"]]
 

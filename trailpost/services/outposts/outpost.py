@@ -5,7 +5,7 @@ docs/decisions.md): ``ACTIVE`` from creation; ``StartOutpostDecommission`` moves
 ``RETIRING`` and the lifecycle worker to ``RETIRED``. Rules:
 * the site must exist in the caller's account and region (``NotFoundException``);
 * the zone must be one of the region's; name and id, when both given, must agree;
-* at most ``MAX_OUTPOSTS`` outposts per account and region;
+* at most 100 outposts per account and region (AWS's default quota, adjustable: ``--quotas outposts.outposts=N``);
 * ``SupportedHardwareType`` cannot change once the outpost has an order that is not cancelled
   (``ConflictException``): the hardware was ordered for the old type;
 * ``DeleteOutpost`` is refused while an order is active or a capacity task runs, and while
@@ -38,8 +38,6 @@ from trailpost.services.outposts.validation import invalid_token
 from trailpost.services.outposts.zones import availability_zones
 from trailpost.services.pagination import paginate_store
 
-MAX_OUTPOSTS = 100
-
 
 def _zone(ctx: RequestContext, name: str | None, zone_id: str | None) -> tuple[str, str]:
     zones = availability_zones(ctx.region)
@@ -60,9 +58,9 @@ def create_outpost(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any
     with ctx.store.transaction():
         site = get_site(ctx, params["site_id"])
         zone_name, zone_id = _zone(ctx, params.get("availability_zone"), params.get("availability_zone_id"))
-        if ctx.store.count(OUTPOST, ctx.scope) >= MAX_OUTPOSTS:
+        if ctx.store.count(OUTPOST, ctx.scope) >= (limit := ctx.settings.quota("outposts.outposts")):
             raise ServiceQuotaExceededException(
-                f"You have reached the limit of {MAX_OUTPOSTS} outposts in {ctx.region} for this account."
+                f"You have reached the limit of {limit} outposts in {ctx.region} for this account."
             )
         hardware = params.get("supported_hardware_type") or "RACK"
         outpost_id = ids.new_id("op")

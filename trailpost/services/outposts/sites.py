@@ -1,7 +1,8 @@
 """Sites: where outposts are installed. Addresses, rack physical properties, list filters.
 
 Rules (AWS's, or chosen and written in docs/decisions.md):
-* at most ``MAX_SITES`` sites per account and region (``ServiceQuotaExceededException``);
+* at most 100 sites per account and region (``ServiceQuotaExceededException``): AWS's default
+  quota, adjustable with ``--quotas outposts.sites=N``;
 * the site's ``OperatingAddress*`` summary members are derived from its operating address;
 * ``DeleteSite`` is refused with ``ConflictException`` while any outpost is on the site;
 * no address of the site can change while an order for one of its outposts is in progress (any
@@ -36,7 +37,6 @@ from trailpost.services.outposts.resources import (
 from trailpost.services.outposts.validation import invalid_token
 from trailpost.services.pagination import paginate_store
 
-MAX_SITES = 100
 ADDRESS_FIELDS = {"OPERATING_ADDRESS": "operating_address", "SHIPPING_ADDRESS": "shipping_address"}
 # Orders that never put hardware at the site.
 UNPLACED_ORDER_STATUSES = frozenset({"CANCELLED", "ERROR"})
@@ -58,9 +58,9 @@ def _summarize(site: dict[str, Any]) -> dict[str, Any]:
 @ops("CreateSite")
 def create_site(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     with ctx.store.transaction():
-        if ctx.store.count(SITE, ctx.scope) >= MAX_SITES:
+        if ctx.store.count(SITE, ctx.scope) >= (limit := ctx.settings.quota("outposts.sites")):
             raise ServiceQuotaExceededException(
-                f"You have reached the limit of {MAX_SITES} sites in {ctx.region} for this account."
+                f"You have reached the limit of {limit} sites in {ctx.region} for this account."
             )
         site_id = ids.new_id("os")
         site = {
