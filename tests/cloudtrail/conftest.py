@@ -9,7 +9,6 @@ events in one second for ordering, resources, and records older than the 90-day 
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,91 +16,16 @@ from typing import Any
 
 import pytest
 
+from tests.support.records import ACCOUNT, identity
+from tests.support.records import record as base_record
 from tests.support.server import ServerProcess
-from trailpost.protocol.timestamps import iso8601_epoch
 from trailpost.store.events import event_store
 from trailpost.store.sqlite import SqliteStateStore
 
-ACCOUNT = "123456789012"
-ROLE_ID = "AROAEXAMPLEROLEID0001"
 
-
-def identity(kind: str, name: str = "", key: str = "AKIAEXAMPLEKEY000001") -> dict[str, Any]:
-    """A ``userIdentity`` of ``kind`` as the record builder writes it."""
-    if kind == "Root":
-        return {
-            "type": "Root",
-            "principalId": ACCOUNT,
-            "arn": f"arn:aws:iam::{ACCOUNT}:root",
-            "accountId": ACCOUNT,
-            "accessKeyId": key,
-        }
-    if kind == "IAMUser":
-        return {
-            "type": "IAMUser",
-            "principalId": "AIDAEXAMPLEUSER00001",
-            "arn": f"arn:aws:iam::{ACCOUNT}:user/{name}",
-            "accountId": ACCOUNT,
-            "accessKeyId": key,
-            "userName": name,
-        }
-    role, session = name.split("/")
-    return {
-        "type": "AssumedRole",
-        "principalId": f"{ROLE_ID}:{session}",
-        "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{session}",
-        "accountId": ACCOUNT,
-        "accessKeyId": key,
-        "sessionContext": {
-            "sessionIssuer": {
-                "type": "Role",
-                "principalId": ROLE_ID,
-                "arn": f"arn:aws:iam::{ACCOUNT}:role/{role}",
-                "accountId": ACCOUNT,
-                "userName": role,
-            },
-            "webIdFederationData": {},
-            "attributes": {"creationDate": "2026-01-01T00:00:00Z", "mfaAuthenticated": "false"},
-        },
-    }
-
-
-def record(
-    at: float,
-    name: str,
-    *,
-    who: dict[str, Any] | None = None,
-    region: str = "us-east-1",
-    source: str = "outposts.amazonaws.com",
-    read_only: bool = False,
-    resources: list[dict[str, str]] | None = None,
-    category: str = "Management",
-) -> dict[str, Any]:
-    """A record shaped like ``audit.record.build_record``'s."""
-    rec: dict[str, Any] = {
-        "eventVersion": "1.11",
-        "userIdentity": who or identity("Root"),
-        "eventTime": iso8601_epoch(at),
-        "eventSource": source,
-        "eventName": name,
-        "awsRegion": region,
-        "sourceIPAddress": "127.0.0.1",
-        "userAgent": "seeded",
-        "requestParameters": None,
-        "responseElements": None,
-        "requestID": str(uuid.uuid4()),
-        "eventID": str(uuid.uuid4()),
-        "readOnly": read_only,
-    }
-    if resources:
-        rec["resources"] = resources
-    rec.update(
-        eventType="AwsApiCall",
-        managementEvent=category == "Management",
-        recipientAccountId=ACCOUNT,
-        eventCategory=category,
-    )
-    return rec
+def record(at: float, name: str, **fields: Any) -> dict[str, Any]:
+    """A record shaped like ``audit.record.build_record``'s, at ``at`` (seeded with user agent "seeded")."""
+    return base_record(name, at=at, agent="seeded", **fields)
 
 
 @dataclass

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.cloudtrail.conftest import ACCOUNT, PAGED, Seeded
+from tests.cloudtrail.conftest import PAGED, Seeded
+from tests.support.records import ACCOUNT
 from tests.support.server import ServerProcess
 
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.cloudtrail.conftest import ACCOUNT, identity, record
+from tests.cloudtrail.conftest import record
+from tests.support.records import ACCOUNT, identity
 from trailpost.services.cloudtrail import trail_docs
 from trailpost.services.cloudtrail.selectors import (
     all_trails,

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from tests.delivery.support import ACCOUNT, cloudtrail_policy
+from tests.support.records import ACCOUNT, cloudtrail_policy
 from tests.support.server import ServerProcess, free_port
 from trailpost.delivery.logfiles import KEY_PATTERN
 

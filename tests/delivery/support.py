@@ -1,4 +1,4 @@
-"""Helpers of the delivery tests: a CloudTrail bucket policy, records, and an in-process delivery setup.
+"""Helpers of the delivery tests: an in-process delivery setup (records: ``tests.support.records``).
 
 ``Local`` is the delivery worker on a real state store, event store, embedded bucket storage and
 group commit in a temporary data directory (no server); ``run`` drives it on a fresh event loop.
@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import gzip
 import time
-import uuid
 from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -19,92 +18,17 @@ from typing import Any, TypeVar
 
 import orjson
 
+from tests.support.records import ACCOUNT, cloudtrail_policy
 from trailpost.config import Settings
 from trailpost.delivery.logfiles import KEY_PATTERN
 from trailpost.delivery.worker import DeliveryWorker
-from trailpost.protocol.timestamps import iso8601_epoch
 from trailpost.services.cloudtrail import trail_docs
 from trailpost.services.s3.storage import BucketStorage
 from trailpost.store.commit import GroupCommit
 from trailpost.store.events import event_store
 from trailpost.store.sqlite import SqliteStateStore
 
-ACCOUNT = "123456789012"
 T = TypeVar("T")
-
-
-def cloudtrail_policy(bucket: str, account: str = ACCOUNT, prefix: str | None = None) -> str:
-    """The bucket policy of reference 3.5 (without the SourceArn condition, so any trail of ``account`` may write)."""
-    head = f"{prefix.rstrip('/')}/" if prefix else ""
-    return orjson.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "AWSCloudTrailAclCheck20150319",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                    "Action": "s3:GetBucketAcl",
-                    "Resource": f"arn:aws:s3:::{bucket}",
-                },
-                {
-                    "Sid": "AWSCloudTrailWrite20150319",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                    "Action": "s3:PutObject",
-                    "Resource": f"arn:aws:s3:::{bucket}/{head}AWSLogs/{account}/*",
-                    "Condition": {
-                        "StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceAccount": account}
-                    },
-                },
-            ],
-        }
-    ).decode()
-
-
-def record(
-    name: str,
-    *,
-    region: str = "us-east-1",
-    at: float | None = None,
-    read_only: bool = False,
-    source: str = "outposts.amazonaws.com",
-    account: str = ACCOUNT,
-    category: str = "Management",
-    resources: list[dict[str, str]] | None = None,
-    pad: int = 0,
-) -> dict[str, Any]:
-    """A record shaped like ``audit.record.build_record``'s (``pad`` adds bytes to its user agent)."""
-    rec: dict[str, Any] = {
-        "eventVersion": "1.11",
-        "userIdentity": {
-            "type": "Root",
-            "principalId": account,
-            "arn": f"arn:aws:iam::{account}:root",
-            "accountId": account,
-            "accessKeyId": "AKIAEXAMPLEKEY000001",
-        },
-        "eventTime": iso8601_epoch(time.time() if at is None else at),
-        "eventSource": source,
-        "eventName": name,
-        "awsRegion": region,
-        "sourceIPAddress": "127.0.0.1",
-        "userAgent": "test" + "x" * pad,
-        "requestParameters": None,
-        "responseElements": None,
-        "requestID": str(uuid.uuid4()),
-        "eventID": str(uuid.uuid4()),
-        "readOnly": read_only,
-    }
-    if resources:
-        rec["resources"] = resources
-    rec.update(
-        eventType="AwsApiCall",
-        managementEvent=category == "Management",
-        recipientAccountId=account,
-        eventCategory=category,
-    )
-    return rec
 
 
 def read_log_file(body: bytes) -> list[dict[str, Any]]:

@@ -29,8 +29,8 @@ from tests.delivery.remote import (
     session_events,
     wait_for,
 )
-from tests.delivery.support import ACCOUNT
 from tests.support.outposts import ADDRESS
+from tests.support.records import ACCOUNT
 from tests.support.server import ServerProcess
 from trailpost.delivery.logfiles import KEY_PATTERN
 

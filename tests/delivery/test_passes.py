@@ -17,7 +17,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from tests.delivery.support import ACCOUNT, Local, cloudtrail_policy, read_log_file, record, run
+from tests.delivery.support import Local, read_log_file, run
+from tests.support.records import ACCOUNT, cloudtrail_policy, record
 from trailpost.delivery import passes
 from trailpost.delivery.logfiles import KEY_PATTERN
 from trailpost.delivery.worker import CURSOR_KIND, LOG_FILE_KIND, STATUS_KIND, backoff
