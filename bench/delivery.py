@@ -41,6 +41,7 @@ import orjson
 
 from bench.lookup_data import ACCOUNT, Generator
 from bench.lookup_events import machine, versions
+from bench.server_report import replace_section
 from tests.support.server import ServerProcess
 from trailpost.config import Settings
 from trailpost.delivery import passes
@@ -257,13 +258,7 @@ def section(rates: list[Throughput], lat: Latency, loads: list[float], command: 
 
 
 def write_section(text: str) -> None:
-    current = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    if BEGIN in current and END in current:
-        head, rest = current.split(BEGIN, 1)
-        current = head + text.rstrip("\n") + rest.split(END, 1)[1]
-    else:
-        current = current.rstrip("\n") + "\n\n" + text
-    RESULTS.write_text(current)
+    replace_section(RESULTS, "delivery", text)
 
 
 def main() -> None:

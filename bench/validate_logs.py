@@ -36,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 
+from bench.server_report import replace_section
 from tests.support.server import ServerProcess
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -221,13 +222,7 @@ def section(trail: Trail, results: list[Measured], args: argparse.Namespace) -> 
 
 
 def write_section(text: str) -> None:
-    current = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    if BEGIN in current and END in current:
-        head, rest = current.split(BEGIN, 1)
-        current = head + text.rstrip("\n") + rest.split(END, 1)[1]
-    else:
-        current = current.rstrip("\n") + "\n\n" + text
-    RESULTS.write_text(current)
+    replace_section(RESULTS, "validate-logs", text)
 
 
 def main() -> None:
