@@ -131,13 +131,21 @@ def test_token_of_another_query_or_forged(cloudtrail: Any, history: tuple[Server
     assert len(cloudtrail.lookup_events(LookupAttributes=NAME, NextToken=token)["Events"]) == 50
 
 
-def test_failed_lookups_are_recorded_with_their_error(cloudtrail: Any) -> None:
-    error_of(cloudtrail.lookup_events, MaxResults=51)
+def test_failed_lookups_are_recorded_with_their_error_and_parameters(cloudtrail: Any) -> None:
+    marker = f"marker-{time.time_ns()}"
+    attributes = [{"AttributeKey": "EventName", "AttributeValue": marker}]
+    error_of(cloudtrail.lookup_events, LookupAttributes=attributes, MaxResults=51)
     events = cloudtrail.lookup_events(
         LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "LookupEvents"}]
     )
-    codes = [json.loads(e["CloudTrailEvent"]).get("errorCode") for e in events["Events"]]
-    assert "InvalidMaxResultsException" in codes
+    records = [json.loads(e["CloudTrailEvent"]) for e in events["Events"]]
+    failed = [r for r in records if r.get("errorCode") == "InvalidMaxResultsException"]
+    assert failed, records
+    # CloudTrail's own checks run once the input is read: the record shows what was asked.
+    assert failed[0]["requestParameters"] == {
+        "lookupAttributes": [{"attributeKey": "EventName", "attributeValue": marker}],
+        "maxResults": 51,
+    }
 
 
 def test_another_account_sees_none_of_these_events(history: tuple[ServerProcess, Seeded]) -> None:

@@ -274,6 +274,10 @@ class Gateway:
         except (MalformedEncoding, UnicodeDecodeError) as exc:
             raise errors.SerializationException(f"Malformed request: {exc}") from None
         ctx.wire_params = wire
+        if binding.check_input is not None:
+            # The service's own input checks answer before the generic validation (CloudTrail's
+            # modeled errors); the record shows the parameters as sent.
+            binding.check_input(operation, wire)
         if binding.protocol == "rest-xml":
             # S3 checks its inputs itself, with its own codes (a wrong enum is not an error there).
             ctx.params = to_internal(operation.input_shape, wire) or {}

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.model import ServiceModel
+from botocore.model import OperationModel, ServiceModel
 
 from trailpost.gateway.context import RequestContext
 from trailpost.protocol.parsers import PARSERS, RequestParser
@@ -58,6 +58,9 @@ class ServiceBinding:
     router: RestRouter | None
     handlers: dict[str, Handler]
     tickers: list[Ticker] = field(default_factory=list)
+    # The service's own input checks, run on the parsed input before the generic model validation
+    # (they raise the service's modeled errors; CloudTrail's ``checks``).
+    check_input: Callable[[OperationModel, dict[str, Any]], None] | None = None
 
     @property
     def protocol(self) -> str:

@@ -3,8 +3,9 @@
 CloudTrail does not report constraint violations in the Coral ``ValidationException`` form: a
 LookupEvents request with ``MaxResults`` 51 is ``InvalidMaxResultsException``, an unknown
 attribute key ``InvalidLookupAttributesException`` (botocore checks neither: no ``max``, ``enum``
-or list length on the client). ``CloudTrailRequestParser`` wraps the json parser and runs the
-checks of the parsed operation before the gateway's generic model validation, so they win.
+or list length on the client). ``check_input`` runs the checks of the parsed
+operation, as the gateway's service input check, before the generic model validation, so they win;
+the parameters are already read, so the failed call's record shows them.
 
 Rules (LookupEvents):
 
@@ -30,8 +31,6 @@ from typing import Any
 
 from botocore.model import OperationModel
 
-from trailpost.http import HttpRequest
-from trailpost.protocol.parsers import RequestParser
 from trailpost.services.cloudtrail.errors import (
     InvalidEventCategoryException,
     InvalidLookupAttributesException,
@@ -137,15 +136,8 @@ CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
 }
 
 
-class CloudTrailRequestParser(RequestParser):
-    """The json parser, followed by CloudTrail's own checks of the parsed operation."""
-
-    def __init__(self, inner: RequestParser) -> None:
-        self.inner = inner
-
-    def parse(self, operation: OperationModel, request: HttpRequest, labels: dict[str, str]) -> dict[str, Any]:
-        params = self.inner.parse(operation, request, labels)
-        check = CHECKS.get(operation.name)
-        if check is not None:
-            check(params)
-        return params
+def check_input(operation: OperationModel, params: dict[str, Any]) -> None:
+    """The gateway's service input check (``ServiceBinding.check_input``): CloudTrail's checks of ``operation``."""
+    check = CHECKS.get(operation.name)
+    if check is not None:
+        check(params)
