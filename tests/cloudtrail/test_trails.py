@@ -215,7 +215,7 @@ def test_get_trail_and_describe_trails_full_form(ct: Any) -> None:
 
 
 def test_describe_trails_empty_region_is_awss_16_bytes(trails_server: ServerProcess) -> None:
-    client = trails_server.client("cloudtrail", region="us-gov-east-1")
+    client = trails_server.client("cloudtrail", region="ap-southeast-7")
     raw = RawBodies(client)
     assert client.describe_trails(includeShadowTrails=False)["trailList"] == []
     assert raw.last == b'{"trailList":[]}'
@@ -338,7 +338,7 @@ def test_bad_arn_is_cloudtrail_arn_invalid(ct: Any) -> None:
     ],
 )
 def test_create_trail_setting_errors(trails_server: ServerProcess, kwargs: dict[str, Any], code: str) -> None:
-    ct = trails_server.client("cloudtrail", region="us-gov-west-1")
+    ct = trails_server.client("cloudtrail", region="ap-southeast-5")
     params = {"Name": "refused", "S3BucketName": "trail-logs", **kwargs}
     error = error_of(ct.create_trail, **params)
     assert error["Code"] == code and error["Message"]
@@ -354,11 +354,11 @@ def test_sns_topic_is_recorded_as_name_and_arn(ct: Any) -> None:
 
 
 def test_list_trails_lists_every_home_region(trails_server: ServerProcess, ct: Any) -> None:
-    west = trails_server.client("cloudtrail", region="us-gov-west-1")
+    west = trails_server.client("cloudtrail", region="ap-southeast-5")
     west.create_trail(Name="western", S3BucketName="trail-logs")
     ct.create_trail(Name="eastern", S3BucketName="trail-logs")
     listed = ct.list_trails()["Trails"]
-    assert {"TrailARN": arn("western", "us-gov-west-1"), "Name": "western", "HomeRegion": "us-gov-west-1"} in listed
+    assert {"TrailARN": arn("western", "ap-southeast-5"), "Name": "western", "HomeRegion": "ap-southeast-5"} in listed
     assert {"TrailARN": arn_of(ct, "eastern"), "Name": "eastern", "HomeRegion": ct.meta.region_name} in listed
     assert "NextToken" not in ct.list_trails()
     assert error_of(ct.list_trails, NextToken="12##forged")["Code"] == "InvalidNextTokenException"

@@ -141,7 +141,7 @@ def test_create_outpost_zones_of_another_region(server: Any) -> None:
 
 @pytest.mark.parametrize(
     ("region", "zone_id", "zone"),
-    [("ap-northeast-2", "apne2-az2", "ap-northeast-2b"), ("us-gov-west-1", "usgw1-az3", "us-gov-west-1c")],
+    [("ap-northeast-2", "apne2-az2", "ap-northeast-2b"), ("ca-west-1", "caw1-az3", "ca-west-1c")],
 )
 def test_zone_ids_follow_aws_region_codes(server: Any, region: str, zone_id: str, zone: str) -> None:
     client = server.client("outposts", region=region)

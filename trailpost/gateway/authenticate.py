@@ -3,7 +3,8 @@
 Order of checks (``authenticate``): the credential scope (terminator, service, region), the scope
 date and the 15-minute clock skew (against the server clock, ``credentials.now``), the access key,
 then the signature itself. Account and region of the call come only from the verified key and its
-scope. Keys:
+scope. Accounts live in the ``aws`` partition (``identity.partitions``): a scope naming a region of
+another partition (``cn-north-1``, ``us-gov-west-1``) is an unknown key there. Keys:
 
 * a long-term key (``AKIA…``) must be known and ``Active``; it stands for the root user or its IAM
   user. An unknown or deactivated key, and a session token sent with a long-term key, are all
@@ -32,7 +33,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from trailpost.gateway.context import RequestContext
-from trailpost.identity import credentials
+from trailpost.identity import credentials, partitions
 from trailpost.identity.accounts import AccountRegistry
 from trailpost.identity.principal import Principal
 from trailpost.identity.sigv4 import AuthFailure, SignedRequest, check_freshness, check_scope, verify_signature
@@ -108,6 +109,9 @@ def authenticate(
     check_scope(signed, ctx.service.signing_name)
     moment = now or datetime.fromtimestamp(credentials.now(ctx.settings), UTC)
     check_freshness(signed, moment)
+    if not partitions.served(signed.region):
+        # trailpost's accounts live in the aws partition: their keys do not exist in aws-cn, aws-us-gov...
+        raise AuthFailure("unknown_key", INVALID_TOKEN)
     session = credentials.lookup(ctx.store, signed.access_key_id)
     if session is not None:
         principal = credentials.check(session, signed.security_token, moment.timestamp())
