@@ -91,7 +91,7 @@ class Bucket:
             previous = Previous(BUCKET, key, hashlib.sha256(raw).hexdigest(), signature)
         return previous
 
-    def public_keys_file(self, path: Path) -> Path:
+    def public_keys_file(self, path: Path, region: str = REGION) -> Path:
         entries = [
             {
                 "Value": base64.b64encode(k.public_der).decode(),
@@ -99,7 +99,7 @@ class Bucket:
                 "ValidityEndTime": k.validity_end,
                 "Fingerprint": k.fingerprint,
             }
-            for k in self.ring.keys(REGION)
+            for k in self.ring.keys(region)
         ]
         path.write_bytes(orjson.dumps({"PublicKeyList": entries}))
         return path

@@ -231,3 +231,74 @@ def test_deleted_trail_gets_a_final_digest_and_a_recreated_one_a_new_chain(tmp_p
     assert len(first["logFiles"]) == 1 and first["digestEndTime"] == iso(t0 + 4)
     assert second["previousDigestSignature"] is None and second["digestStartTime"] == iso(t0 + 6)
     store.close()
+
+
+def test_multi_region_trail_chains_every_partition_region_one_commit_per_round(tmp_path: Path) -> None:
+    from trailpost.delivery.digests import partition_regions
+
+    settings = Settings.load(data_dir=tmp_path / "data", digest_interval=10, delivery_interval=5)
+    settings.data_root.mkdir(parents=True)
+    store = SqliteStateStore(settings.data_path("state.db"))
+    root = tmp_path / "bucket"
+    destination = DirDestination(root)
+    t0 = float(int(time.time()) - 500)
+    trail = new_trail("everywhere", ACCOUNT, REGION, t0 - 100)
+    trail.update(
+        s3_bucket_name=BUCKET,
+        log_file_validation_enabled=True,
+        is_logging=True,
+        logging_epoch=1,
+        is_multi_region_trail=True,
+    )
+    save(store, trail)
+    regions = partition_regions(REGION)
+    assert len(regions) > 20 and "eu-west-1" in regions and "cn-north-1" not in regions
+
+    async def scenario() -> list[int]:
+        commits = GroupCommit(store)
+        worker = DigestWorker(settings, store, commits, destination_for=lambda name: destination)
+        counts = [commits.commits]
+        assert await worker.tick(t0) == 0  # every region's chain starts: one commit
+        counts.append(commits.commits)
+        deliver(store, root, trail, t0 + 3, 1)  # activity in the home region only
+        assert await worker.tick(t0 + 10) == len(regions)  # one round: every region, one commit
+        counts.append(commits.commits)
+        worker = DigestWorker(settings, store, commits, destination_for=lambda name: destination)  # a restart
+        assert await worker.tick(t0 + 25) == len(regions)  # every chain goes on
+        trail.update(is_logging=False, stop_logging_time=t0 + 26)
+        save(store, trail)
+        assert await worker.tick(t0 + 40) == len(regions)  # final digests everywhere
+        assert await worker.tick(t0 + 60) == 0
+        counts.append(commits.commits)
+        commits.close()
+        return counts
+
+    counts = run(scenario())
+    assert counts[1] - counts[0] == 1 and counts[2] - counts[1] == 1
+    docs = digest_docs(root, destination)
+    assert len(docs) == 3 * len(regions)
+    by_region: dict[str, list[dict[str, Any]]] = {}
+    for key, doc in zip(destination.puts, docs, strict=True):
+        by_region.setdefault(key.split("/")[3], []).append(doc)
+    assert set(by_region) == set(regions)
+    for region, chain in by_region.items():
+        assert [(d["digestStartTime"], d["digestEndTime"]) for d in chain] == [
+            (iso(t0), iso(t0 + 10)),
+            (iso(t0 + 10), iso(t0 + 20)),
+            (iso(t0 + 20), iso(t0 + 40)),
+        ], region
+        assert chain[0]["previousDigestSignature"] is None
+        assert [len(d["logFiles"]) for d in chain] == ([1, 0, 0] if region == REGION else [0, 0, 0])
+        for before, after in itertools.pairwise(chain):
+            assert after["previousDigestS3Object"] == before["digestS3Object"]
+        assert store.get(CHAIN_KIND, f"{trail['trail_arn']}|{region}", "chain")["closed"] is True
+    other = "eu-west-1"
+    keys = Bucket(root, keyring(settings)).public_keys_file(tmp_path / "keys.json", region=other)
+    args = ["--trail-arn", trail["trail_arn"], "--start-time", iso(t0 - 60), "--end-time", iso(t0 + 200)]
+    args += ["--s3-bucket", BUCKET, "--local-dir", str(root), "--public-keys", str(keys), "--region", other]
+    result = CliRunner().invoke(validate_logs, [*args, "--no-progress", "--verbose"])
+    assert result.exit_code == 0, result.output
+    assert "3/3 digest files valid" in result.stdout
+    assert result.stdout.count(f"/CloudTrail-Digest/{other}/") == 3
+    assert f"/CloudTrail-Digest/{REGION}/" not in result.stdout
+    store.close()

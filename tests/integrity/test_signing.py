@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import stat
+import threading
+import time
 from pathlib import Path
 
+import pytest
 import rsa
 
+from trailpost.delivery import signing
 from trailpost.delivery.signing import DAY, KeyRing
 
 
@@ -64,3 +68,34 @@ def test_region_names_cannot_escape_the_key_directory(tmp_path: Path) -> None:
         except ValueError:
             continue
         raise AssertionError(f"{region!r} accepted")
+
+
+def test_first_need_on_the_loop_takes_a_spare_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ring = KeyRing(tmp_path / "keys", 30)
+    ring.prefill()
+    deadline = time.monotonic() + 30
+    while len(ring._spares) < signing.SPARES:  # the filler thread generates them
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    spares = list(ring._spares)
+    caller = threading.get_ident()
+    generated_by: list[int] = []
+    real = signing.generate_private_key
+
+    def spy() -> object:
+        generated_by.append(threading.get_ident())
+        return real()
+
+    monkeypatch.setattr(signing, "generate_private_key", spy)
+    key = ring.current_now("ap-southeast-7", 1_700_000_000.0)
+    assert key.private_key is spares[0]  # taken, not generated in the call
+    assert ring.current_now("ap-southeast-7", 1_700_000_001.0) is key
+    second = ring.current_now("ca-west-1", 1_700_000_000.0)
+    assert second.private_key is spares[1] and second.fingerprint != key.fingerprint
+    # more first needs than spares: each waits for the filler thread, never generates itself
+    keys = [ring.current_now(region, 1_700_000_000.0) for region in ("eu-south-2", "mx-central-1", "il-central-1")]
+    assert len({k.fingerprint for k in keys}) == 3
+    assert generated_by and caller not in generated_by
+    reloaded = KeyRing(tmp_path / "keys", 30)  # every key taken from the spares was persisted
+    assert reloaded.keys("ap-southeast-7")[0].fingerprint == key.fingerprint
+    assert [k.fingerprint for k in reloaded.keys("il-central-1")] == [keys[2].fingerprint]

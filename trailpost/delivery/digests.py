@@ -10,8 +10,11 @@ restarted server continues the chain (the first digest after a downtime covers t
 
 Rules:
 
-* regions: the home region always; for a multi-region trail also every region a log file was
-  delivered for (a region's chain starts with its first log file);
+* regions: a single-region trail, its home region only; a multi-region trail, every CloudTrail
+  region of its home region's partition (botocore's endpoint data, computed once per partition:
+  34 regions of ``aws``), plus any other region a log file was delivered for. Every chain starts
+  when validation/logging starts, as the home region's: idle regions get empty digests, which is
+  how an auditor proves that no log file was delivered there;
 * a chain starts (null ``previousDigest*``) when validation is on and the trail logs, with a new
   ``logging_epoch`` (StartLogging, validation switched on) or a new trail; its digests end every
   ``digest_interval`` seconds (whole seconds) after its start; a digest that finds no new log file
@@ -32,13 +35,17 @@ Rules:
   ``signature-algorithm``; the chain moves, and ``latest_digest_delivery_time`` is set in the
   ``cloudtrail.trail_status`` document of the region, in one group commit after the put succeeded;
   a failed put records ``latest_digest_delivery_error`` and is retried at the next poll (same key);
-* nothing blocks the event loop: key generation, signing, gzip and the put run in a thread.
+* one round (a poll) is one group commit: every chain started, advanced or abandoned and every
+  status document of the round, after all its digests were written;
+* nothing blocks the event loop: key generation (lazy, per region), signing, gzip and the puts of
+  a round run in one worker thread, one digest after the other.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gzip
 import logging
 import math
@@ -46,6 +53,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+import botocore.session
 
 from trailpost.delivery.signing import keyring
 from trailpost.integrity.digest_format import (
@@ -134,9 +143,25 @@ def pending_files(store: StateStore, chain: dict[str, Any], end: float | None) -
         after = batch[-1].seq
 
 
+@functools.cache
+def _partition_regions(partition: str) -> frozenset[str]:
+    return frozenset(botocore.session.get_session().get_available_regions("cloudtrail", partition))
+
+
+@functools.cache
+def partition_regions(region: str) -> frozenset[str]:
+    """Every CloudTrail region of ``region``'s partition (botocore's endpoint data; ``region`` included)."""
+    try:
+        partition = botocore.session.get_session().get_partition_for_region(region)
+    except Exception:  # noqa: BLE001 - a region botocore does not know: the aws partition's regions
+        partition = "aws"
+    return _partition_regions(partition) | {region}
+
+
 def _regions(store: StateStore, trail: dict[str, Any], chain_scopes: set[str]) -> list[str]:
     regions = {trail["home_region"]}
     if trail.get("is_multi_region_trail"):
+        regions |= partition_regions(trail["home_region"])
         head = f"{trail['trail_arn']}|"
         for scope in store.scopes(LOG_FILE_KIND) + sorted(chain_scopes):
             if scope.startswith(head):
@@ -294,26 +319,36 @@ class DigestWorker:
         return all_trails(self.store)
 
     async def tick(self, now: float | None = None) -> int:
-        """Write every digest due at ``now``; returns how many were written."""
+        """Write every digest due at ``now`` (one thread, then one commit); returns how many were written."""
         now = time.time() if now is None else now
         jobs, starts = plan(self.store, self.settings, self.trails(), now)
-        if starts:
-            await self.commits.run(lambda: self._store_chains(starts))
-        written = 0
+        outcomes = await asyncio.to_thread(self._write_all, jobs) if jobs else []
+        if starts or outcomes:
+            await self.commits.run(lambda: self._record(starts, outcomes))
+        return sum(1 for _, result, _ in outcomes if isinstance(result, Written))
+
+    def _write_all(self, jobs: list[Job]) -> list[tuple[Job, Written | str, float]]:
+        """Write the round's digests one after the other (a worker thread): each one's result or error code."""
+        outcomes: list[tuple[Job, Written | str, float]] = []
         for job in jobs:
             try:
-                result = await asyncio.to_thread(write_digest, self.settings, job, self.destination_for)
+                result: Written | str = write_digest(self.settings, job, self.destination_for)
             except Exception as exc:  # noqa: BLE001 - reported in GetTrailStatus, retried next poll
                 log.warning("digest for %s in %s failed: %s", job.chain["trail_arn"], job.region, exc)
-                error = _delivery_error(exc)
-                await self.commits.run(lambda j=job, e=error: self._status(j, error=e))
-                if job.stale:  # never retried: the trail's new chain must not wait for the old bucket
-                    await self.commits.run(lambda j=job: self._abandon(j))
+                result = _delivery_error(exc)
+            outcomes.append((job, result, time.time()))
+        return outcomes
+
+    def _record(self, starts: list[dict[str, Any]], outcomes: list[tuple[Job, Written | str, float]]) -> None:
+        """The round's state changes, in the round's one commit."""
+        self._store_chains(starts)
+        for job, result, at in outcomes:
+            if isinstance(result, Written):
+                self._advance(job, result, at)
                 continue
-            at = time.time()
-            await self.commits.run(lambda j=job, r=result, t=at: self._advance(j, r, t))
-            written += 1
-        return written
+            self._status(job, error=result)
+            if job.stale:  # never retried: the trail's new chain must not wait for the old bucket
+                self._abandon(job)
 
     def _store_chains(self, chains: list[dict[str, Any]]) -> None:
         for chain in chains:
@@ -357,6 +392,7 @@ class DigestWorker:
             await asyncio.sleep(self.poll)
 
     def start(self) -> None:
+        keyring(self.settings).prefill()  # spare keys for first needs (ListPublicKeys, new regions)
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run())
 

@@ -7,8 +7,15 @@ and renamed (a key counts once its ``.json`` exists, and that is written last).
 
 Rules (reference section 4.4/4.5, docs/decisions.md "Digest signing keys"):
 
-* a region's key is created on first need (``KeyRing.current``): the first digest signed there or
-  the first ListPublicKeys call;
+* a region's key is created on first need: the first digest signed there (``KeyRing.current``, in
+  the digest worker's thread) or the first ListPublicKeys call (``KeyRing.current_now``);
+* RSA generation (50-100 ms) never runs on the event loop and never under the ring's lock: a
+  daemon thread keeps ``SPARES`` freshly generated private keys ready for the event loop
+  (started by ``prefill``, at server startup); the loop's ``current_now`` (ListPublicKeys) takes
+  one (microseconds) and writes the key's two small files; with no spare ready (the first moments
+  after startup, or a burst of new regions) it waits for the key the filler is generating. A
+  worker thread's ``current`` (the digest worker) generates its own key and leaves the spares to
+  the loop;
 * a key signs for ``signing_key_days``; the first need after that creates the next key. Each key's
   validity window is ``[created, created + days + overlap]`` with ``overlap = min(days, 1 day)``,
   so consecutive windows overlap and the old key stays listed until its ValidityEndTime;
@@ -17,13 +24,15 @@ Rules (reference section 4.4/4.5, docs/decisions.md "Digest signing keys"):
   ``rsa.PublicKey.load_pkcs1(..., format="DER")``); the fingerprint is the lowercase hex MD5 of
   those DER bytes; a signature is RSASSA-PKCS1-v1_5 over SHA-256 ("SHA256withRSA"), lowercase hex.
 
-Thread-safe: the digest worker signs from worker threads while ListPublicKeys reads.
+Thread-safe: the digest worker signs from worker threads while ListPublicKeys reads; the lock is
+held only for lookups and the writing of a new key's two small files, never for RSA generation.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import re
 import tempfile
@@ -41,6 +50,14 @@ KEY_DIR = "keys"
 DAY = 86400.0
 SIGNATURE_ALGORITHM = "SHA256withRSA"
 _REGION = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
+SPARES = 2  # pre-generated private keys the filler thread keeps ready
+SPARE_WAIT = 10.0  # seconds the event loop waits for a spare before generating one itself (never expected)
+log = logging.getLogger("trailpost.signing")
+
+
+def generate_private_key() -> rsa.RSAPrivateKey:
+    """A new RSA-2048 key (50-100 ms of CPU: call it from a thread, never from the event loop)."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 def public_der(public_key: rsa.RSAPublicKey) -> bytes:
@@ -107,6 +124,9 @@ class KeyRing:
         self.overlap_seconds = min(self.key_seconds, DAY)
         self._lock = threading.RLock()
         self._cache: dict[str, list[SigningKey]] = {}
+        self._changed = threading.Condition(self._lock)
+        self._spares: list[rsa.RSAPrivateKey] = []
+        self._filler: threading.Thread | None = None
 
     @classmethod
     def for_settings(cls, settings: Any) -> KeyRing:
@@ -145,24 +165,82 @@ class KeyRing:
         """The region's keys whose validity window overlaps ``[start, end]``, oldest first."""
         return [key for key in self.keys(region) if key.overlaps(start, end)]
 
+    def _valid(self, region: str, now: float) -> SigningKey | None:
+        keys = self._load(region)
+        if keys and now < keys[-1].validity_start + self.key_seconds:
+            return keys[-1]
+        return None
+
     def current(self, region: str, now: float | None = None) -> SigningKey:
-        """The key that signs now; created (first key, or rotation after ``key_days``) when needed."""
+        """The key that signs now; created (first key, or rotation after ``key_days``) when needed.
+
+        Generates the new key itself (the spares are kept for the event loop): call it from a thread.
+        """
         now = time.time() if now is None else now
         with self._lock:
-            keys = self._load(region)
-            if keys and now < keys[-1].validity_start + self.key_seconds:
-                return keys[-1]
-            key = self._create(region, now)
-            keys.append(key)
+            key = self._valid(region, now)
+            if key is not None:
+                return key
+        return self._install(region, now, generate_private_key())  # generated outside the lock
+
+    def current_now(self, region: str, now: float | None = None) -> SigningKey:
+        """``current`` for the event loop: never generates; a new key comes from the spares."""
+        now = time.time() if now is None else now
+        with self._lock:
+            key = self._valid(region, now)
+            if key is not None:
+                return key
+        private = self._take_spare()
+        if private is None:  # the filler thread is gone (it never is, but the loop must not hang)
+            log.error("no spare signing key after %s s; generating one on the caller's thread", SPARE_WAIT)
+            private = generate_private_key()
+        return self._install(region, now, private)
+
+    def _install(self, region: str, now: float, private: rsa.RSAPrivateKey) -> SigningKey:
+        with self._lock:
+            key = self._valid(region, now)
+            if key is not None:  # another thread created it meanwhile: keep the private key as a spare
+                self._spares.append(private)
+                return key
+            key = self._create(region, now, private)
+            self._load(region).append(key)
             return key
 
-    def _create(self, region: str, now: float) -> SigningKey:
+    # -- spares ------------------------------------------------------------------------------
+
+    def prefill(self) -> None:
+        """Start the daemon thread that keeps ``SPARES`` generated keys ready (idempotent)."""
+        with self._lock:
+            if self._filler is None or not self._filler.is_alive():
+                self._filler = threading.Thread(target=self._fill, name="trailpost-keygen", daemon=True)
+                self._filler.start()
+
+    def _take_spare(self) -> rsa.RSAPrivateKey | None:
+        """A spare key, waiting (at most ``SPARE_WAIT`` s) for the one being generated if none is ready."""
+        self.prefill()
+        with self._lock:
+            if not self._changed.wait_for(lambda: bool(self._spares), timeout=SPARE_WAIT):
+                return None
+            private = self._spares.pop(0)
+            self._changed.notify_all()  # below target: the filler generates the next one
+            return private
+
+    def _fill(self) -> None:
+        while True:
+            with self._lock:
+                while len(self._spares) >= SPARES:
+                    self._changed.wait()
+            private = generate_private_key()  # outside the lock
+            with self._lock:
+                self._spares.append(private)
+                self._changed.notify_all()
+
+    def _create(self, region: str, now: float, private: rsa.RSAPrivateKey) -> SigningKey:
         directory = self._region_dir(region)
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         directory.mkdir(mode=0o700, exist_ok=True)
         os.chmod(self.root, 0o700)
         os.chmod(directory, 0o700)
-        private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         fingerprint = fingerprint_of(public_der(private.public_key()))
         start = float(int(now))
         end = start + self.key_seconds + self.overlap_seconds

@@ -6,6 +6,8 @@ Rules (reference section 4.5; AWS API reference):
 * ``StartTime`` and ``EndTime`` default to now ("the current public key is returned"); every key
   whose validity window ``[ValidityStartTime, ValidityEndTime]`` overlaps the range is listed,
   oldest first; the region's current key is created on first need, so "now" always lists one;
+  the handler runs on the event loop, so that key comes from the ring's pre-generated spares
+  (``KeyRing.current_now``): no RSA generation inside the call;
 * a start after the end is ``InvalidTimeRangeException``;
 * ``NextToken`` is "reserved for future use": answers never carry one (a region holds one key per
   rotation period), and a token given is ``InvalidTokenException``;
@@ -39,7 +41,7 @@ def list_public_keys(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
     if start > end:
         raise InvalidTimeRangeException("Start time must be before or at the end time.")
     ring = keyring(ctx.settings)
-    ring.current(ctx.region, now)  # the region has a key from its first need on
+    ring.current_now(ctx.region, now)  # the region has a key from its first need on (a spare)
     return {
         "public_key_list": [
             {
