@@ -35,6 +35,7 @@ to get wrong:
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -87,6 +88,45 @@ def event_source(service: str, endpoint_prefix: str) -> str:
     return f"{endpoint_prefix}.amazonaws.com"
 
 
+@lru_cache(maxsize=4096)
+def _operation_facts(service: str, endpoint_prefix: str, operation: str) -> tuple[str, bool, bool]:
+    """``eventSource``, ``readOnly`` and whether it is a data event: fixed per operation, so computed once."""
+    data_event = service == "s3" and s3.is_data_event(operation)
+    return event_source(service, endpoint_prefix), is_read_only(service, operation), data_event
+
+
+_IDENTITIES: dict[int, tuple[Any, dict[str, Any]]] = {}
+_IDENTITIES_MAX = 4096
+
+
+def _user_identity(principal: Any) -> dict[str, Any]:
+    """``userIdentity`` of a long-term key's caller, kept per principal object (the key cache reuses
+    it across calls); a fresh copy each time. Temporary credentials make a new principal per call."""
+    if principal.session is not None or principal.identity_type == "WebIdentityUser":
+        return user_identity(principal)
+    entry = _IDENTITIES.get(id(principal))
+    if entry is None or entry[0] is not principal:
+        if len(_IDENTITIES) >= _IDENTITIES_MAX:
+            _IDENTITIES.clear()
+        entry = _IDENTITIES[id(principal)] = (principal, user_identity(principal))
+    return dict(entry[1])  # flat: every value is a string
+
+
+_last_second: tuple[int, str] = (-1, "")
+
+
+def _event_time(event_time: float) -> str:
+    """``iso8601_epoch(event_time)``, formatted once per second."""
+    global _last_second
+    second = int(event_time)
+    if event_time - second >= 0.9999995:  # fromtimestamp rounds to microseconds: may reach the next second
+        return iso8601_epoch(event_time)
+    cached = _last_second
+    if cached[0] != second:
+        cached = _last_second = (second, iso8601_epoch(event_time))
+    return cached[1]
+
+
 def build_record(
     ctx: RequestContext,
     *,
@@ -99,13 +139,13 @@ def build_record(
     binding, operation, principal = ctx.service, ctx.operation, ctx.principal
     assert binding is not None and operation is not None and principal is not None
     service = binding.name
-    read_only = is_read_only(service, operation.name)
+    source, read_only, data_event = _operation_facts(service, binding.model.endpoint_prefix, operation.name)
     failed = ctx.error is not None
     record: dict[str, Any] = {
         "eventVersion": EVENT_VERSION,
-        "userIdentity": user_identity(principal),
-        "eventTime": iso8601_epoch(event_time),
-        "eventSource": event_source(service, binding.model.endpoint_prefix),
+        "userIdentity": _user_identity(principal),
+        "eventTime": _event_time(event_time),
+        "eventSource": source,
         "eventName": operation.name,
         "awsRegion": GLOBAL_SERVICE_REGIONS.get(service, ctx.region),
         "sourceIPAddress": ctx.source_ip,
@@ -155,7 +195,6 @@ def build_record(
     record["eventType"] = "AwsApiCall"
     if service in API_VERSIONS:
         record["apiVersion"] = API_VERSIONS[service]
-    data_event = service == "s3" and s3.is_data_event(operation.name)
     record["managementEvent"] = not data_event
     record["recipientAccountId"] = principal.account_id
     record["eventCategory"] = "Data" if data_event else "Management"

@@ -55,7 +55,7 @@ from trailpost.audit.record import build_record
 from trailpost.audit.sharing import shared_records
 from trailpost.config import Settings
 from trailpost.gateway.authenticate import auth_error, authenticate, unsigned_principal
-from trailpost.gateway.context import RequestContext
+from trailpost.gateway.context import RequestContext, request_ids
 from trailpost.http import HttpRequest, HttpResponse, MalformedEncoding, check_request_target, read_headers
 from trailpost.identity.accounts import AccountRegistry
 from trailpost.identity.sigv4 import AuthFailure, read_authorization
@@ -125,7 +125,10 @@ class Gateway:
 
     async def handle(self, request: HttpRequest) -> HttpResponse:
         """Answer one API request; every call whose caller is known is recorded before the answer."""
-        ctx = RequestContext(request=request, store=self.store, settings=self.settings)
+        request_id, event_id = request_ids()
+        ctx = RequestContext(
+            request=request, store=self.store, settings=self.settings, request_id=request_id, event_id=event_id
+        )
         try:
             self._route_and_authenticate(ctx)
         except ServiceError as error:
@@ -166,7 +169,10 @@ class Gateway:
         response = self._respond_safely(ctx)
         if ctx.operation is not None and audit:  # audit=False only with the benchmark-only switch
             record = build_record(
-                ctx, event_id=str(uuid.uuid4()), event_time=time.time(), response_bytes=len(response.body)
+                ctx,
+                event_id=ctx.event_id or str(uuid.uuid4()),
+                event_time=time.time(),
+                response_bytes=len(response.body),
             )
             if record.get("eventCategory") == "Data" and not self.wants_data_event(record):
                 return response  # no trail selects this data event: it is not kept (not in Event history)

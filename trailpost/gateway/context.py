@@ -18,6 +18,7 @@ header exactly as the client sent it (``clientProvidedHostHeader``); ``None`` ov
 from __future__ import annotations
 
 import ipaddress
+import os
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -59,6 +60,8 @@ class RequestContext:
     # Other accounts that receive a copy of this call's record (owners of a resource a cross-account
     # call acts on; ``audit.sharing``).
     recipients: list[str] = field(default_factory=list)
+    # The record's ``eventID`` (``Gateway.handle`` draws it with the request id, ``request_ids``).
+    event_id: str = ""
 
     @property
     def account_id(self) -> str:
@@ -96,6 +99,21 @@ class RequestContext:
     @property
     def operation_name(self) -> str:
         return self.operation.name if self.operation is not None else ""
+
+
+_VARIANT = "89ab"
+
+
+def request_ids() -> tuple[str, str]:
+    """Two distinct random (version 4) UUIDs from one ``os.urandom`` call: a request id and an event id."""
+    raw = os.urandom(32).hex()
+    return _uuid4_text(raw[:32]), _uuid4_text(raw[32:])
+
+
+def _uuid4_text(hexits: str) -> str:
+    """32 random hex digits as a version-4, RFC 4122 variant UUID (122 random bits, as ``uuid4``)."""
+    variant = _VARIANT[int(hexits[16], 16) & 3]
+    return f"{hexits[:8]}-{hexits[8:12]}-4{hexits[13:16]}-{variant}{hexits[17:20]}-{hexits[20:]}"
 
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address

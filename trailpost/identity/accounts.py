@@ -13,11 +13,22 @@ access key ids are unique across accounts; only ``Active`` keys authenticate (``
 the root user or as their IAM user. A key's last use is noted by the ``note_key_use`` step (inside
 the call's commit batch) when the service or region changes or the noted time is older than
 ``LAST_USED_GRANULARITY`` seconds, so steady use of one key costs no extra write per call.
+
+Key cache (``KeyCache``): access-key documents are kept in memory per store, so a call reads its
+key's document neither in ``lookup_key`` nor in ``note_key_use``. It can never serve a deleted,
+deactivated or changed key: a temporary SQLite trigger on the store's connection bumps a
+generation at every insert, update or delete of an access-key or account row (whoever writes it),
+an entry is used only while the generation it was read at is current, and ``PRAGMA data_version``
+(changed by any other connection's commit) is part of that generation. While a transaction that
+wrote such a row is open, the cache is bypassed (it might still roll back); the first lookup after
+it ended bumps the generation again. Stores without a SQLite connection are read every time.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import time
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +60,7 @@ class AccountRegistry:
 
     def __init__(self, store: StateStore) -> None:
         self.store = store
+        key_cache(store)  # made now, outside any transaction
 
     def accounts(self) -> list[dict[str, Any]]:
         return [entry.doc for entry in self.store.list(ACCOUNT, "")]
@@ -123,10 +135,101 @@ class AccountRegistry:
         """The secret and principal of an active long-term access key, or ``None``."""
         if not access_key_id:
             return None
-        doc = self.store.get(ACCESS_KEY, "", access_key_id)
-        if doc is None or doc["status"] != "Active":
+        found = key_cache(self.store).get(self.store, access_key_id)
+        if found is None or found[0]["status"] != "Active":
             return None
-        return doc["secret_access_key"], key_principal(doc)
+        return found[0]["secret_access_key"], found[1]
+
+
+class KeyCache:
+    """Access-key documents and their principals, valid while no identity row changed (module docstring)."""
+
+    def __init__(self, connection: sqlite3.Connection | None) -> None:
+        self.connection = connection
+        self.generation = 0
+        self.pending = False  # an identity row was written in a transaction that may still be open
+        self.data_version = -1
+        self.entries: dict[str, tuple[int, dict[str, Any], Principal]] = {}
+        if connection is not None:
+            connection.create_function("trailpost_identity_changed", 0, self._changed)
+            for event, row in (("INSERT", "new"), ("UPDATE", "old"), ("DELETE", "old")):
+                connection.execute(
+                    f"CREATE TEMP TRIGGER IF NOT EXISTS trailpost_identity_{event.lower()} AFTER {event} ON main.state "
+                    f"WHEN {row}.kind IN ('{ACCESS_KEY}', '{ACCOUNT}') "
+                    "BEGIN SELECT trailpost_identity_changed(); END"
+                )
+
+    def _changed(self) -> None:
+        self.generation += 1
+        self.pending = True
+        self.entries.clear()
+
+    def _current(self) -> int | None:
+        """The generation entries must carry to be served, or ``None`` (do not use the cache now)."""
+        connection = self.connection
+        if connection is None:
+            return None
+        if self.pending:
+            if connection.in_transaction:
+                return None
+            self.pending = False
+            self._changed()
+            self.pending = False
+        version = connection.execute("PRAGMA data_version").fetchone()[0]
+        if version != self.data_version:
+            self.data_version = version
+            self.generation += 1
+            self.entries.clear()
+        return self.generation
+
+    def get(self, store: StateStore, access_key_id: str) -> tuple[dict[str, Any], Principal] | None:
+        """The key's document in ``store`` (never mutate it) and principal, or ``None`` if there is none.
+
+        (The cache holds no reference to its store: the store's connection holds the cache.)
+        """
+        with store.lock if hasattr(store, "lock") else _NO_LOCK:
+            generation = self._current()
+            entry = self.entries.get(access_key_id) if generation is not None else None
+            if entry is not None and entry[0] == generation:
+                return entry[1], entry[2]
+            doc = store.get(ACCESS_KEY, "", access_key_id)
+            if doc is None:
+                return None
+            principal = key_principal(doc)
+            if generation is not None and generation == self.generation and not self.pending:
+                self.entries[access_key_id] = (generation, doc, principal)
+            return doc, principal
+
+
+class _NoLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+_NO_LOCK = _NoLock()
+_CACHES: weakref.WeakKeyDictionary[Any, KeyCache] = weakref.WeakKeyDictionary()
+
+
+def key_cache(store: StateStore) -> KeyCache:
+    """The ``KeyCache`` of ``store`` (made, with its trigger, on first use)."""
+    try:
+        return _CACHES[store]
+    except KeyError:
+        pass
+    connection = getattr(store, "connection", None)
+    lock = getattr(store, "lock", None)
+    if not isinstance(connection, sqlite3.Connection) or lock is None:
+        return KeyCache(None)
+    with lock:
+        if connection.in_transaction:
+            return KeyCache(None)  # a rollback would drop the trigger: make it another time
+        cache = _CACHES.get(store)
+        if cache is None:
+            cache = _CACHES[store] = KeyCache(connection)
+    return cache
 
 
 def key_principal(doc: dict[str, Any]) -> Principal:
@@ -186,9 +289,10 @@ def note_key_use(ctx: RequestContext) -> None:
     principal = ctx.principal
     if principal is None or ctx.service is None or not principal.access_key_id:
         return
-    doc = ctx.store.get(ACCESS_KEY, "", principal.access_key_id)
-    if doc is None:
+    found = key_cache(ctx.store).get(ctx.store, principal.access_key_id)
+    if found is None:
         return  # temporary credentials: their use is their session's
+    doc = found[0]
     service = ctx.service.model.endpoint_prefix
     used = doc.get("last_used") or {}
     if (

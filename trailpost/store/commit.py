@@ -2,8 +2,10 @@
 
 A request's work (its state changes and its CloudTrail event) runs synchronously on the event
 loop inside the currently open batch transaction, under its own savepoint; the request then
-waits until the batch is committed. The commit (an fsync) runs in a worker thread; requests that
-arrive meanwhile wait for the next batch, so the batch size grows with the load by itself.
+waits until the batch is committed. The commit (an fsync) runs in a dedicated committer thread,
+handed each batch through a queue; when it is done, one loop callback resolves all the batch's
+waiters (no executor future per batch). Requests that arrive meanwhile wait for the next batch,
+so the batch size grows with the load by itself.
 
 Failure rules (fail-closed):
 * work that raises is rolled back to its savepoint and its exception propagates; the batch goes on;
@@ -16,8 +18,10 @@ Nothing is acknowledged that is not durable, and no state change survives withou
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import queue
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
@@ -61,7 +65,9 @@ class GroupCommit:
 
     def __init__(self, database: Transactional) -> None:
         self.database = database
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trailpost-commit")
+        self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._thread_lock = threading.Lock()
         self._batch: _Batch | None = None
         self._committing: asyncio.Future[None] | None = None
         self.commits = 0
@@ -102,9 +108,8 @@ class GroupCommit:
         committing: asyncio.Future[None] = loop.create_future()
         self._committing = committing
 
-        def finished(task: asyncio.Future[None]) -> None:
+        def finished(error: BaseException | None) -> None:
             self._committing = None
-            error = task.exception()
             if error is None:
                 self.commits += 1
                 self.batched += len(batch.waiters)
@@ -115,8 +120,31 @@ class GroupCommit:
                 batch.fail(CommitFailed(f"commit failed: {error}"))
             committing.set_result(None)
 
-        future = loop.run_in_executor(self._executor, self._commit_or_rollback)
-        future.add_done_callback(finished)
+        def job() -> None:  # on the committer thread
+            error: BaseException | None = None
+            try:
+                self._commit_or_rollback()
+            except BaseException as exc:  # noqa: BLE001 - every failure must reach the waiters
+                error = exc
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody is left waiting
+                loop.call_soon_threadsafe(finished, error)
+
+        self._committer().put(job)
+
+    def _committer(self) -> queue.SimpleQueue[Callable[[], None] | None]:
+        """The committer thread's queue, starting the thread if it is not running."""
+        with self._thread_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._commit_loop, args=(self._jobs,), name="trailpost-commit", daemon=True
+                )
+                self._thread.start()
+            return self._jobs
+
+    @staticmethod
+    def _commit_loop(jobs: queue.SimpleQueue[Callable[[], None] | None]) -> None:
+        while (job := jobs.get()) is not None:
+            job()
 
     def _commit_or_rollback(self) -> None:
         try:
@@ -126,4 +154,11 @@ class GroupCommit:
             raise
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True)
+        """Finish the batches handed over so far and stop the committer thread."""
+        with self._thread_lock:
+            thread, self._thread = self._thread, None
+            if thread is None:
+                return
+            jobs, self._jobs = self._jobs, queue.SimpleQueue()
+        jobs.put(None)
+        thread.join()
