@@ -87,10 +87,15 @@ bench-quick: $(VENV)/.bench $(VENV)/.dev bench-wrk
 bench-profile: $(VENV)/.bench bench-wrk
 	$(BIN)/python -m bench.profile_path $(BENCH_ARGS)
 
+# CPU per audited call of the pipeline, in process (bench/cpu_per_call.py), about 1 minute.
+.PHONY: bench-cpu
+bench-cpu: $(VENV)/.runtime
+	$(BIN)/python -m bench.cpu_per_call $(BENCH_ARGS)
+
 bench: $(VENV)/.bench $(VENV)/.dev bench-wrk
 	@echo "make bench: about 40 minutes on a quiet machine (first run: ~40 more to generate bench/out/)"
 	@status=0; \
-	for part in bench-server bench-lookup bench-api bench-profile bench-delivery bench-validate; do \
+	for part in bench-server bench-lookup bench-api bench-profile bench-cpu bench-delivery bench-validate; do \
 	  if ! $(MAKE) -n $$part BENCH_ARGS= >/dev/null 2>&1; then echo "== $$part: no such target, skipped"; continue; fi; \
 	  echo "== $$part"; $(MAKE) --no-print-directory $$part BENCH_ARGS= || { status=1; echo "== $$part FAILED"; }; \
 	done; exit $$status
