@@ -30,12 +30,10 @@ held only for lookups and the writing of a new key's two small files, never for 
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import os
 import re
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -45,6 +43,8 @@ from typing import Any
 import orjson
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from trailpost.store.private_files import write_private
 
 KEY_DIR = "keys"
 DAY = 86400.0
@@ -94,25 +94,6 @@ class SigningKey:
 
     def overlaps(self, start: float, end: float) -> bool:
         return self.validity_start <= end and self.validity_end >= start
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)  # mode 0600
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 class KeyRing:
@@ -247,9 +228,9 @@ class KeyRing:
         pem = private.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
-        _write_atomic(directory / f"{fingerprint}.pem", pem)
+        write_private(directory / f"{fingerprint}.pem", pem)
         meta = {"fingerprint": fingerprint, "validity_start": start, "validity_end": end}
-        _write_atomic(directory / f"{fingerprint}.json", orjson.dumps(meta))
+        write_private(directory / f"{fingerprint}.json", orjson.dumps(meta))
         return SigningKey(region, fingerprint, start, end, private)
 
 

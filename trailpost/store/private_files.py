@@ -1,8 +1,9 @@
 """Small private files in the data directory (credentials, secrets), written atomically.
 
 ``write_private`` writes to a temporary file beside the target (created 0600 by ``mkstemp``),
-fsyncs it and renames it over the target: a reader never sees half a file, a crash leaves the old
-file or the new one, and a symlink planted at the target is replaced, not followed.
+fsyncs it, renames it over the target and fsyncs the directory: a reader never sees half a file, a
+crash leaves the old file or the new one (and a completed write survives it), and a symlink planted
+at the target is replaced, not followed.
 """
 
 from __future__ import annotations
@@ -26,3 +27,8 @@ def write_private(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
