@@ -21,8 +21,9 @@ from tests.delivery.support import Local, read_log_file, run
 from tests.support.records import ACCOUNT, cloudtrail_policy, record
 from trailpost.delivery import passes
 from trailpost.delivery.logfiles import KEY_PATTERN
-from trailpost.delivery.worker import CURSOR_KIND, LOG_FILE_KIND, STATUS_KIND, backoff
+from trailpost.delivery.worker import CURSOR_KIND, LOG_FILE_KIND, backoff
 from trailpost.services.cloudtrail import selectors, trail_docs
+from trailpost.services.cloudtrail.trail_docs import STATUS_KIND
 from trailpost.services.s3.policy import service_allowed
 from trailpost.store.base import iter_all
 

@@ -22,12 +22,12 @@ from click.testing import CliRunner
 
 from tests.integrity.chains import Bucket
 from trailpost.config import Settings
-from trailpost.delivery.digests import CHAIN_KIND, LOG_FILE_KIND, STATUS_KIND, DigestWorker
+from trailpost.delivery.digests import CHAIN_KIND, LOG_FILE_KIND, DigestWorker
 from trailpost.delivery.signing import keyring
 from trailpost.integrity.command import validate_logs
 from trailpost.integrity.digest_format import iso
 from trailpost.integrity.sources import METADATA_SUFFIX
-from trailpost.services.cloudtrail.trail_docs import new_trail, remove, save
+from trailpost.services.cloudtrail.trail_docs import STATUS_KIND, new_trail, remove, save
 from trailpost.store.commit import GroupCommit
 from trailpost.store.sqlite import SqliteStateStore
 

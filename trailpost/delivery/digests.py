@@ -66,6 +66,7 @@ from trailpost.integrity.digest_format import (
     sha256_hex,
     string_to_sign,
 )
+from trailpost.services.cloudtrail import trail_docs
 from trailpost.store.base import StateStore
 
 log = logging.getLogger("trailpost.digests")
@@ -73,15 +74,6 @@ log = logging.getLogger("trailpost.digests")
 CHAIN_KIND = "digest.chain"
 CHAIN_KEY = "chain"
 LOG_FILE_KIND = "delivery.log_file"
-STATUS_KIND = "cloudtrail.trail_status"
-STATUS_FIELDS = (
-    "latest_delivery_time",
-    "latest_delivery_error",
-    "latest_delivery_attempt_time",
-    "latest_delivery_attempt_succeeded",
-    "latest_digest_delivery_time",
-    "latest_digest_delivery_error",
-)
 STOP_GRACE = 2.0
 
 
@@ -374,14 +366,10 @@ class DigestWorker:
         self.store.put(CHAIN_KIND, chain_scope(chain["trail_arn"], job.region), CHAIN_KEY, chain)
 
     def _status(self, job: Job, *, delivered: float | None = None, error: str | None = None) -> None:
-        scope = f"{job.chain['account']}/{job.region}"
-        doc = self.store.get(STATUS_KIND, scope, job.chain["trail_arn"]) or {}
-        for name in STATUS_FIELDS:
-            doc.setdefault(name, None)
+        fields: dict[str, Any] = {"latest_digest_delivery_error": error}
         if delivered is not None:
-            doc["latest_digest_delivery_time"] = delivered
-        doc["latest_digest_delivery_error"] = error
-        self.store.put(STATUS_KIND, scope, job.chain["trail_arn"], doc)
+            fields["latest_digest_delivery_time"] = delivered
+        trail_docs.update_status(self.store, job.chain["account"], job.region, job.chain["trail_arn"], **fields)
 
     async def _run(self) -> None:
         while True:

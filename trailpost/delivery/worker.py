@@ -41,21 +41,13 @@ from typing import Any
 from trailpost.delivery import passes
 from trailpost.delivery.destinations import open_destination
 from trailpost.delivery.reader import EventReader
+from trailpost.services.cloudtrail import trail_docs
 from trailpost.store.base import iter_all
 
 log = logging.getLogger("trailpost.delivery")
 
 CURSOR_KIND = "delivery.cursor"
 LOG_FILE_KIND = "delivery.log_file"
-STATUS_KIND = "cloudtrail.trail_status"
-STATUS_FIELDS = (
-    "latest_delivery_time",
-    "latest_delivery_error",
-    "latest_delivery_attempt_time",
-    "latest_delivery_attempt_succeeded",
-    "latest_digest_delivery_time",
-    "latest_digest_delivery_error",
-)
 FIRST_RETRY = 1.0
 FLUSH_PASSES = 20  # at shutdown, at most this many passes per trail (each reads up to MAX_ROWS events)
 MAX_ROWS = 50_000
@@ -94,14 +86,14 @@ def apply(store: Any, outcome: passes.Outcome) -> None:
     if outcome.cursor and outcome.cursor != outcome.old_cursor:
         store.put(CURSOR_KIND, "", arn, outcome.cursor)
     for region, attempt in outcome.attempts.items():
-        scope = f"{account}/{region}"
-        status = store.get(STATUS_KIND, scope, arn) or dict.fromkeys(STATUS_FIELDS)
-        status["latest_delivery_attempt_time"] = attempt.at
+        fields: dict[str, Any] = {
+            "latest_delivery_attempt_time": attempt.at,
+            "latest_delivery_error": attempt.error,
+            "latest_delivery_attempt_succeeded": attempt.error is None,
+        }
         if attempt.delivered is not None:
-            status["latest_delivery_time"] = attempt.delivered
-        status["latest_delivery_error"] = attempt.error
-        status["latest_delivery_attempt_succeeded"] = attempt.error is None
-        store.put(STATUS_KIND, scope, arn, status)
+            fields["latest_delivery_time"] = attempt.delivered
+        trail_docs.update_status(store, account, region, arn, **fields)
 
 
 @dataclass

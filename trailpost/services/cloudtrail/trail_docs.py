@@ -34,10 +34,33 @@ from trailpost.services.cloudtrail.errors import (
 from trailpost.store.base import StateStore, iter_all
 
 KIND = "cloudtrail.trail"
+# Delivery status per trail and region (scope "<account>/<region>", key the trail ARN): written by the
+# delivery and digest workers, read by GetTrailStatus.
 STATUS_KIND = "cloudtrail.trail_status"
+STATUS_FIELDS = (
+    "latest_delivery_time",
+    "latest_delivery_error",
+    "latest_delivery_attempt_time",
+    "latest_delivery_attempt_succeeded",
+    "latest_digest_delivery_time",
+    "latest_digest_delivery_error",
+)
 NAME_CHARS = re.compile(r"^[A-Za-z0-9._-]+$")
 ADJACENT = re.compile(r"[._-]{2}")
 ARN = re.compile(r"^arn:aws:cloudtrail:([a-z0-9-]+):(\d{12}):trail/(.+)$")
+
+
+def update_status(store: StateStore, account: str, region: str, arn: str, **fields: Any) -> None:
+    """Set ``fields`` of the trail's delivery status document in ``region`` (absent fields start ``None``)."""
+    unknown = set(fields) - set(STATUS_FIELDS)
+    if unknown:
+        raise ValueError(f"not trail status fields: {sorted(unknown)}")
+    scope = f"{account}/{region}"
+    status = store.get(STATUS_KIND, scope, arn) or {}
+    for name in STATUS_FIELDS:
+        status.setdefault(name, None)
+    status.update(fields)
+    store.put(STATUS_KIND, scope, arn, status)
 
 
 def trail_arn(region: str, account: str, name: str) -> str:
