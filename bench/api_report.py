@@ -289,8 +289,7 @@ def section(results: ApiResults) -> str:
         f"- run: {results.started:%Y-%m-%d %H:%M} UTC, {results.reps} x {results.seconds} s per point "
         "after a 1 s warm-up; figures are medians over repetitions",
         *machine(PACKAGES),
-        "- shared machine: these 2 cores were shared with 5 other agents' sessions (test suites, builds) while "
-        "this ran; other load (other processes' CPU plus steal, in cores) for 1 s before and after: "
+        "- other load on the 2 cores (other processes' CPU plus steal, in cores) for 1 s before and after: "
         f"{noise}; runs repeated because other load exceeded 0.3 cores: {results.repeated} (budget "
         f"{results.budget}); waited {results.waited:.0f} s for quiet. Treat points marked disturbed as noise.",
         f"- load generator: `wrk -t1` on the same 2 cores; its CPU share, median (max) cores: {wrk_share(results)}",

@@ -223,7 +223,7 @@ def section(rates: list[Throughput], lat: Latency, loads: list[float], command: 
         "## Trail delivery: events per second into log files, call-to-object latency",
         "",
         f"- run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; `{command}`",
-        f"- machine: {machine()} (shared: other agents' work ran at the same time)",
+        f"- machine: {machine()}",
         f"- 1-minute load average before and after: {', '.join(f'{v:.2f}' for v in loads)}",
         f"- {versions()}",
         "",

@@ -194,8 +194,8 @@ def section(trail: Trail, results: list[Measured], args: argparse.Namespace) -> 
             BEGIN,
             "## Log file validation throughput (`bench/validate_logs.py`)",
             "",
-            f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, {os.cpu_count()} CPUs "
-            f"(shared with other work), Python {platform.python_version()}, awscli {metadata.version('awscli')}. "
+            f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, {os.cpu_count()} CPUs, "
+            f"Python {platform.python_version()}, awscli {metadata.version('awscli')}. "
             f"Command: `python -m bench.validate_logs{' --quick' if args.quick else ''}`.",
             "",
             f"Data set: one trail with log file validation on trailpost's embedded S3, "
