@@ -303,49 +303,19 @@ def test_local_directory_copy(trail: Trail, tmp_path: Path) -> None:
         )
     )
     offline = ["--s3-bucket", BUCKET, "--local-dir", str(copy), "--public-keys", str(keys_file)]
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "trailpost",
-            "validate-logs",
-            "--trail-arn",
-            ARN,
-            "--start-time",
-            trail.start,
-            "--end-time",
-            trail.end,
-            "--no-progress",
-            *offline,
-        ],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "AWS_CONFIG_FILE": os.devnull},
-        timeout=60,
-    )
+
+    def offline_run() -> subprocess.CompletedProcess[str]:
+        """``trailpost validate-logs`` on the local copy, with no AWS configuration at all."""
+        command = [sys.executable, "-m", "trailpost", "validate-logs", "--trail-arn", ARN]
+        command += ["--start-time", trail.start, "--end-time", trail.end, "--no-progress", *offline]
+        env = {**os.environ, "AWS_CONFIG_FILE": os.devnull}
+        return subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+
+    result = offline_run()
     assert result.returncode == 0, result.stderr
     assert result.stdout == saved.stdout
     victim = copy / trail.logs[0]
     victim.write_bytes(gzip.compress(b'{"Records":[]}'))
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "trailpost",
-            "validate-logs",
-            "--trail-arn",
-            ARN,
-            "--start-time",
-            trail.start,
-            "--end-time",
-            trail.end,
-            "--no-progress",
-            *offline,
-        ],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "AWS_CONFIG_FILE": os.devnull},
-        timeout=60,
-    )
+    result = offline_run()
     assert result.returncode == 1
     assert f"Log file\t{_url(trail.logs[0])}\tINVALID: hash value doesn't match" in result.stderr
