@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import json
 import os
 import platform
 import shutil
@@ -36,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 
+from bench.delivery import policy as cloudtrail_policy
 from bench.server_report import replace_section
 from tests.support.server import ServerProcess
 
@@ -69,23 +69,6 @@ class Measured:
         return statistics.median(self.seconds)
 
 
-def _policy() -> str:
-    write = {
-        "Effect": "Allow",
-        "Principal": {"Service": "cloudtrail.amazonaws.com"},
-        "Action": "s3:PutObject",
-        "Resource": f"arn:aws:s3:::{BUCKET}/AWSLogs/{ACCOUNT}/*",
-        "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}},
-    }
-    acl = {
-        "Effect": "Allow",
-        "Principal": {"Service": "cloudtrail.amazonaws.com"},
-        "Action": "s3:GetBucketAcl",
-        "Resource": f"arn:aws:s3:::{BUCKET}",
-    }
-    return json.dumps({"Version": "2012-10-17", "Statement": [acl, write]})
-
-
 def make_trail(seconds: float, threads: int, log: Callable[[str], None]) -> Trail:
     if OUT.exists():
         shutil.rmtree(OUT)
@@ -95,7 +78,7 @@ def make_trail(seconds: float, threads: int, log: Callable[[str], None]) -> Trai
     ).start()
     s3, ct = server.client("s3"), server.client("cloudtrail")
     s3.create_bucket(Bucket=BUCKET)
-    s3.put_bucket_policy(Bucket=BUCKET, Policy=_policy())
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=cloudtrail_policy(BUCKET))
     start = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     ct.create_trail(Name=TRAIL, S3BucketName=BUCKET, EnableLogFileValidation=True)
     ct.start_logging(Name=TRAIL)

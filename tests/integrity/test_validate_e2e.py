@@ -26,6 +26,7 @@ import orjson
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa as crypto_rsa
 
+from tests.support.records import cloudtrail_policy
 from tests.support.server import ServerProcess
 from trailpost.delivery.signing import fingerprint_of, public_der, sign_with
 from trailpost.integrity.digest_format import encode_digest, string_to_sign
@@ -33,31 +34,6 @@ from trailpost.integrity.digest_format import encode_digest, string_to_sign
 AWS = str(Path(sys.executable).parent / "aws")
 ACCOUNT, REGION, BUCKET, TRAIL = "123456789012", "us-east-1", "digest-trail-bucket", "audit"
 ARN = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/{TRAIL}"
-
-
-def policy(bucket: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "AWSCloudTrailAclCheck",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                    "Action": "s3:GetBucketAcl",
-                    "Resource": f"arn:aws:s3:::{bucket}",
-                },
-                {
-                    "Sid": "AWSCloudTrailWrite",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                    "Action": "s3:PutObject",
-                    "Resource": f"arn:aws:s3:::{bucket}/AWSLogs/{ACCOUNT}/*",
-                    "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}},
-                },
-            ],
-        }
-    )
 
 
 @dataclass
@@ -111,7 +87,7 @@ def trail(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Trail]:
     try:
         s3, ct = server.client("s3"), server.client("cloudtrail")
         s3.create_bucket(Bucket=BUCKET)
-        s3.put_bucket_policy(Bucket=BUCKET, Policy=policy(BUCKET))
+        s3.put_bucket_policy(Bucket=BUCKET, Policy=cloudtrail_policy(BUCKET))
         start = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
         ct.create_trail(Name=TRAIL, S3BucketName=BUCKET, EnableLogFileValidation=True)
         ct.start_logging(Name=TRAIL)

@@ -7,39 +7,17 @@ import json
 from typing import Any
 
 from tests.audit.stored import records_with
+from tests.support.records import cloudtrail_policy
 from tests.support.server import ServerProcess
 
 BUCKET = "data-event-logs"
-
-
-def _trail_policy(bucket: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                    "Action": "s3:GetBucketAcl",
-                    "Resource": f"arn:aws:s3:::{bucket}",
-                },
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                    "Action": "s3:PutObject",
-                    "Resource": f"arn:aws:s3:::{bucket}/AWSLogs/123456789012/*",
-                    "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}},
-                },
-            ],
-        }
-    )
 
 
 def test_data_events_only_when_selected(make_server: Any) -> None:
     server: ServerProcess = make_server()
     s3 = server.client("s3")
     s3.create_bucket(Bucket=BUCKET)
-    s3.put_bucket_policy(Bucket=BUCKET, Policy=_trail_policy(BUCKET))
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=cloudtrail_policy(BUCKET))
     s3.create_bucket(Bucket="watched")
     unselected = s3.put_object(Bucket="watched", Key="before.txt", Body=b"12345")
     assert records_with(server.data_dir, unselected["ResponseMetadata"]["RequestId"]) == []
