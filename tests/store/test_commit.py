@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -134,4 +136,101 @@ def test_abandoned_batch_fails_every_request_in_it(tmp_path: Path) -> None:
     asyncio.run(after())
     assert state.get("test.doc", "s", "later") == {}
     group.close()
+    state.close()
+
+
+def test_unisolated_work_that_raises_fails_its_whole_batch(tmp_path: Path) -> None:
+    """``isolated=False`` (the gateway's path) has no savepoint: a failure rolls back the batch and fails it all."""
+    state, events = _open(tmp_path / "db")
+    group = GroupCommit(state)
+
+    async def ok(n: int) -> None:
+        await group.run(lambda: (state.put("test.doc", "s", str(n), {}), events.append(_record(n))), isolated=False)
+
+    async def bad() -> None:
+        def work() -> None:
+            state.put("test.doc", "s", "bad", {})
+            raise RuntimeError("record could not be built")
+
+        await group.run(work, isolated=False)
+
+    async def main() -> list:
+        return await asyncio.gather(ok(1), bad(), ok(2), return_exceptions=True)
+
+    first, failed, last = asyncio.run(main())
+    assert isinstance(first, CommitFailed)
+    assert isinstance(failed, RuntimeError)
+    # ok(2) ran after the failure, in a fresh batch of its own, and is durable
+    assert last is None
+    assert {e.key for e in state.list("test.doc", "s")} == {"2"}
+    assert events.count() == 1
+
+    async def later() -> None:
+        await ok(3)
+
+    asyncio.run(later())
+    assert {e.key for e in state.list("test.doc", "s")} == {"2", "3"}
+    group.close()
+    state.close()
+
+
+class _SlowSync(SqliteStateStore):
+    """The real store whose WAL sync waits for the test's go-ahead (and counts its calls)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.syncing = threading.Event()
+        self.go = threading.Event()
+        self.syncs = 0
+
+    def sync(self) -> None:
+        self.syncing.set()
+        assert self.go.wait(10), "the test never let the sync finish"
+        super().sync()
+        self.syncs += 1
+
+
+def test_a_batch_is_acknowledged_only_after_its_sync_and_the_next_batch_runs_meanwhile(tmp_path: Path) -> None:
+    """Pipelined group commit: the WAL sync is off the connection, but nothing is acknowledged before it."""
+    state = _SlowSync(tmp_path / "db")
+    group = GroupCommit(state)
+
+    async def main() -> None:
+        first = asyncio.ensure_future(group.run(lambda: state.put("test.doc", "s", "1", {})))
+        while not state.syncing.is_set():  # batch 1 is committed and its sync has begun
+            await asyncio.sleep(0.001)
+        second_ran = asyncio.Event()
+
+        def second_work() -> None:
+            state.put("test.doc", "s", "2", {})
+            second_ran.set()
+
+        second = asyncio.ensure_future(group.run(second_work))
+        await asyncio.wait_for(second_ran.wait(), 5)  # the next batch's work ran during batch 1's sync
+        await asyncio.sleep(0.05)
+        assert not first.done() and not second.done()  # neither is acknowledged before its sync
+        state.go.set()
+        await asyncio.wait_for(asyncio.gather(first, second), 5)
+
+    asyncio.run(main())
+    assert state.syncs == 2 and group.commits == 2
+    group.close()
+    state.close()
+
+
+def test_sync_follows_the_wal_file(tmp_path: Path) -> None:
+    """``sync`` works before the WAL exists, and after the WAL file was replaced."""
+    state = SqliteStateStore(tmp_path / "db")
+    state.sync()
+    with state.transaction():
+        state.put("test.doc", "s", "1", {})
+    wal = tmp_path / "db-wal"
+    assert wal.exists()
+    first = os.stat(wal).st_ino
+    state.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    wal.rename(tmp_path / "old-wal")  # what a close-and-reopen elsewhere would leave: a new inode
+    wal.write_bytes(b"")
+    assert os.stat(wal).st_ino != first
+    state.sync()
+    assert os.fstat(state._wal_fd).st_ino == os.stat(wal).st_ino
     state.close()

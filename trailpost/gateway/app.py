@@ -146,7 +146,9 @@ class Gateway:
             # BENCHMARK ONLY: skip the record step and the group commit; state changes commit on their own.
             return self._audited(ctx, audit=False)
         try:
-            return await self.commits.run(lambda: self._audited(ctx))
+            # _audited isolates the handler under its own savepoint and never raises but on a broken
+            # record or store: then the whole batch fails (no state change survives without its event).
+            return await self.commits.run(lambda: self._audited(ctx), isolated=False)
         except Exception:
             # The event (or the batch it was in) could not be made durable: fail closed.
             log.exception("could not record %s; the call fails", ctx.operation_name)

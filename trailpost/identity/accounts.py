@@ -21,7 +21,9 @@ generation at every insert, update or delete of an access-key or account row (wh
 an entry is used only while the generation it was read at is current, and ``PRAGMA data_version``
 (changed by any other connection's commit) is part of that generation. While a transaction that
 wrote such a row is open, the cache is bypassed (it might still roll back); the first lookup after
-it ended bumps the generation again. Stores without a SQLite connection are read every time.
+it ended bumps the generation again. Stores without a SQLite connection are read every time. While
+the committer thread holds the connection for a commit, a cached entry of the current generation is
+served without the ``data_version`` probe, so authentication never waits for an fsync.
 """
 
 from __future__ import annotations
@@ -187,7 +189,16 @@ class KeyCache:
 
         (The cache holds no reference to its store: the store's connection holds the cache.)
         """
-        with store.lock if hasattr(store, "lock") else _NO_LOCK:
+        lock = getattr(store, "lock", None)
+        if lock is not None and not lock.acquire(blocking=False):
+            # The committer thread holds the connection for a commit (an fsync): rather than stall the
+            # event loop until it is done, serve an entry of the current generation without the
+            # ``data_version`` probe (another process's change is seen by the next probe).
+            entry = self.entries.get(access_key_id)
+            if entry is not None and entry[0] == self.generation and not self.pending:
+                return entry[1], entry[2]
+            lock.acquire()
+        try:
             generation = self._current()
             entry = self.entries.get(access_key_id) if generation is not None else None
             if entry is not None and entry[0] == generation:
@@ -199,17 +210,11 @@ class KeyCache:
             if generation is not None and generation == self.generation and not self.pending:
                 self.entries[access_key_id] = (generation, doc, principal)
             return doc, principal
+        finally:
+            if lock is not None:
+                lock.release()
 
 
-class _NoLock:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-_NO_LOCK = _NoLock()
 _CACHES: weakref.WeakKeyDictionary[Any, KeyCache] = weakref.WeakKeyDictionary()
 
 

@@ -2,16 +2,31 @@
 
 A request's work (its state changes and its CloudTrail event) runs synchronously on the event
 loop inside the currently open batch transaction, under its own savepoint; the request then
-waits until the batch is committed. The commit (an fsync) runs in a dedicated committer thread,
-handed each batch through a queue; when it is done, one loop callback resolves all the batch's
-waiters (no executor future per batch). Requests that arrive meanwhile wait for the next batch,
-so the batch size grows with the load by itself.
+waits until the batch is durable. A dedicated committer thread, handed each batch through a
+queue, commits it (``COMMIT``: the batch's pages are written to the WAL, not yet synced), hands
+the connection back to the loop at once, and only then makes the WAL durable (``sync``: an
+fdatasync of the WAL file, outside the connection's lock); when that is done, one loop callback
+resolves all the batch's waiters (no executor future per batch). So the next batch runs its work
+while the previous one is being synced: the fsync is no longer part of the cycle. Requests that
+arrive meanwhile join the next batch, so the batch size grows with the load by itself.
+
+Why acknowledging after ``sync`` is as durable as ``synchronous=FULL``: a batch is acknowledged
+only after an fdatasync of the WAL that began after its ``COMMIT`` returned, and the WAL is
+append-only between checkpoints (SQLite's ``NORMAL`` mode syncs the WAL before and the database
+after every checkpoint, before the WAL can be reused). Anything a request read from an earlier,
+not yet synced batch is durable by the time that request is acknowledged: its own batch was
+committed later, and its sync covers every frame before it.
 
 Failure rules (fail-closed):
 * work that raises is rolled back to its savepoint and its exception propagates; the batch goes on;
+* work run with ``isolated=False`` has no savepoint of its own (it saves two statements and the
+  savepoint's page journaling per request; the gateway, which isolates the handler itself, uses it):
+  if it raises anyway, the whole batch is rolled back and every request in it fails;
 * if the engine itself abandons the transaction (SQLite rolls back on a full disk or an I/O
   error), every request of the batch fails with ``CommitFailed``: none of them is acknowledged;
-* if the commit fails, the batch is rolled back and every request in it fails.
+* if the commit fails, the batch is rolled back and every request in it fails;
+* if the sync fails (an I/O error), every request of the batch fails: its effects are committed
+  but not known to be durable, so none of them is acknowledged (the error is logged).
 Nothing is acknowledged that is not durable, and no state change survives without its event.
 """
 
@@ -19,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import queue
 import threading
 from collections.abc import Callable
@@ -27,6 +43,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 T = TypeVar("T")
+log = logging.getLogger("trailpost.store")
 
 
 class Transactional(Protocol):
@@ -40,6 +57,8 @@ class Transactional(Protocol):
     def commit(self) -> None: ...
 
     def rollback(self) -> None: ...
+
+    def sync(self) -> None: ...
 
     def transaction(self) -> AbstractContextManager[None]: ...
 
@@ -73,11 +92,13 @@ class GroupCommit:
         self.commits = 0
         self.batched = 0
 
-    async def run(self, work: Callable[[], T]) -> T:
+    async def run(self, work: Callable[[], T], *, isolated: bool = True) -> T:
         """Run ``work`` in the open batch and return its result once the batch is committed.
 
         ``work`` must not await. It runs under a savepoint: if it raises, its own effects are
-        rolled back, the batch goes on without it, and the exception propagates at once.
+        rolled back, the batch goes on without it, and the exception propagates at once. With
+        ``isolated=False`` there is no savepoint: if ``work`` raises, the batch is rolled back and
+        fails as a whole (the exception propagates to this caller, ``CommitFailed`` to the others).
         """
         while self._committing is not None:
             await asyncio.shield(self._committing)
@@ -88,12 +109,16 @@ class GroupCommit:
             loop.call_soon(self._flush, self._batch)
         batch = self._batch
         try:
-            with self.database.transaction():
+            if isolated:
+                with self.database.transaction():
+                    result = work()
+            else:
                 result = work()
         except BaseException as exc:
-            if not self.database.in_transaction:
+            if not isolated or not self.database.in_transaction:
                 self._batch = None
-                batch.fail(CommitFailed(f"the database abandoned the batch transaction: {exc}"))
+                self.database.rollback()
+                batch.fail(CommitFailed(f"the batch transaction was rolled back: {exc}"))
             raise
         done: asyncio.Future[None] = loop.create_future()
         batch.waiters.append(done)
@@ -108,8 +133,14 @@ class GroupCommit:
         committing: asyncio.Future[None] = loop.create_future()
         self._committing = committing
 
+        def released() -> None:  # the batch is committed (or gone): the connection is the loop's again
+            if self._committing is committing:
+                self._committing = None
+            if not committing.done():
+                committing.set_result(None)
+
         def finished(error: BaseException | None) -> None:
-            self._committing = None
+            released()
             if error is None:
                 self.commits += 1
                 self.batched += len(batch.waiters)
@@ -118,7 +149,6 @@ class GroupCommit:
                         waiter.set_result(None)
             else:
                 batch.fail(CommitFailed(f"commit failed: {error}"))
-            committing.set_result(None)
 
         def job() -> None:  # on the committer thread
             error: BaseException | None = None
@@ -126,7 +156,15 @@ class GroupCommit:
                 self._commit_or_rollback()
             except BaseException as exc:  # noqa: BLE001 - every failure must reach the waiters
                 error = exc
-            with contextlib.suppress(RuntimeError):  # a closed loop: nobody is left waiting
+            if error is None:
+                with contextlib.suppress(RuntimeError):  # a closed loop: nobody is left waiting
+                    loop.call_soon_threadsafe(released)
+                try:
+                    self.database.sync()
+                except BaseException as exc:  # noqa: BLE001
+                    log.error("the WAL could not be synced; the batch's %d calls fail: %s", len(batch.waiters), exc)
+                    error = exc
+            with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(finished, error)
 
         self._committer().put(job)

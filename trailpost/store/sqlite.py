@@ -2,12 +2,20 @@
 
 One connection is shared by the process and guarded by a re-entrant lock; transactions are
 ``BEGIN IMMEDIATE`` so a writer never deadlocks on lock upgrade, and a ``transaction()`` opened
-inside another (or inside a group-commit batch, see ``commit``) is a savepoint. ``synchronous=FULL`` makes every
-commit durable across power loss, as the contract in ``base`` requires.
+inside another (or inside a group-commit batch, see ``commit``) is a savepoint.
+
+Durability: the connection runs ``synchronous=NORMAL`` (a commit writes the WAL without syncing it;
+checkpoints sync the WAL before and the database after) and the store makes commits durable itself
+with ``sync`` (an fdatasync of the WAL file): a top-level ``transaction()`` syncs before it
+returns, and group commit syncs a batch before acknowledging it, outside the connection's lock so
+the next batch need not wait for the disk. A commit returned by ``transaction()`` or acknowledged
+by group commit is durable across power loss, as the contract in ``base`` requires.
+Temporary tables and savepoint journals stay in memory (``temp_store=MEMORY``).
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -39,11 +47,15 @@ class SqliteStateStore:
         self.path = path
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")  # made durable by ``sync`` (module docstring)
+        self._conn.execute("PRAGMA temp_store=MEMORY")
         self._conn.execute("PRAGMA busy_timeout=5000")
         self._conn.executescript(SCHEMA)
         self._lock = threading.RLock()
         self._depth = 0
+        self._wal_path = path.with_name(path.name + "-wal")
+        self._wal_fd: int | None = None
+        self._wal_lock = threading.Lock()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -74,6 +86,7 @@ class SqliteStateStore:
                     self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+            self.sync()
 
     # -- explicit batch control, for group commit (``trailpost.store.commit``) ----------------
 
@@ -89,6 +102,27 @@ class SqliteStateStore:
         with self._lock:
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
+
+    def sync(self) -> None:
+        """Make every commit so far durable: fdatasync the WAL file (no connection lock needed).
+
+        The WAL file keeps its inode while the connection is open; should it be gone or replaced
+        (the last connection closed and checkpointed it away: SQLite synced the database then),
+        the descriptor is reopened, or there is nothing to sync.
+        """
+        with self._wal_lock:
+            fd = self._wal_fd
+            try:
+                current = os.stat(self._wal_path).st_ino
+            except FileNotFoundError:
+                current = None
+            if fd is not None and (current is None or os.fstat(fd).st_ino != current):
+                os.close(fd)
+                fd = self._wal_fd = None
+            if fd is None and current is not None:
+                fd = self._wal_fd = os.open(self._wal_path, os.O_RDONLY | os.O_CLOEXEC)
+            if fd is not None:
+                os.fdatasync(fd)
 
     @property
     def lock(self) -> threading.RLock:
@@ -155,3 +189,7 @@ class SqliteStateStore:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+        with self._wal_lock:
+            if self._wal_fd is not None:
+                os.close(self._wal_fd)
+                self._wal_fd = None
