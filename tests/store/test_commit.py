@@ -234,3 +234,50 @@ def test_sync_follows_the_wal_file(tmp_path: Path) -> None:
     state.sync()
     assert os.fstat(state._wal_fd).st_ino == os.stat(wal).st_ino
     state.close()
+
+
+def test_staged_records_are_written_with_their_batch_and_a_failing_sink_fails_it(tmp_path: Path) -> None:
+    """``stage``: the committer writes what work staged in the batch's transaction, or nothing of the batch."""
+    state, events = _open(tmp_path / "db")
+    group = GroupCommit(state)
+
+    async def call(n: int) -> None:
+        def work() -> None:
+            state.put("test.doc", "s", str(n), {})
+            group.stage(events.insert, events.prepare(_record(n)))
+
+        await group.run(work, isolated=False)
+
+    async def failing_isolated() -> None:
+        def work() -> None:
+            group.stage(events.insert, events.prepare(_record(99)))
+            raise RuntimeError("handler failed after staging")
+
+        await group.run(work)
+
+    async def main() -> list:
+        return await asyncio.gather(call(1), failing_isolated(), call(2), return_exceptions=True)
+
+    first, failed, second = asyncio.run(main())
+    assert first is None and second is None and isinstance(failed, RuntimeError)
+    assert sorted(e.record["eventID"] for e in events.iter_all()) == [_record(1)["eventID"], _record(2)["eventID"]]
+    seqs = [e.seq for e in events.iter_all()]
+    assert seqs == sorted(seqs)
+
+    def broken(items: list) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    async def doomed() -> None:
+        def work() -> None:
+            state.put("test.doc", "s", "doomed", {})
+            group.stage(broken, "anything")
+
+        await group.run(work, isolated=False)
+
+    with pytest.raises(CommitFailed):
+        asyncio.run(doomed())
+    assert state.get("test.doc", "s", "doomed") is None  # the state change went with the batch
+    asyncio.run(call(3))  # the next batch works
+    assert events.count() == 3
+    group.close()
+    state.close()

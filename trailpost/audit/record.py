@@ -78,10 +78,20 @@ def _size(value: Any) -> int:
     return len(orjson.dumps(value))
 
 
-def _within(field: str, value: Any) -> Any:
+def _within(field: str, value: Any, sizes: list[int] | None = None) -> Any:
+    """``value``, or the ``omitted`` marker if its JSON exceeds 100 KB; its size is added to ``sizes``."""
     if value is None:
         return None
-    return value if _size(value) <= PARAMETERS_LIMIT else omitted(field)
+    size = _size(value)
+    if sizes is not None:
+        sizes.append(min(size, PARAMETERS_LIMIT))
+    return value if size <= PARAMETERS_LIMIT else omitted(field)
+
+
+# What a record holds besides its payloads and resources is bounded: the identity, names, times
+# and ids, and the 1 KB-capped userAgent, errorCode, errorMessage and requestID (``truncate``).
+_BOUNDED_FIELDS_BYTES = 32 * 1024
+_RESOURCE_BYTES = 2 * 1024  # one entry of ``resources``: an ARN, a type and an account id
 
 
 def event_source(service: str, endpoint_prefix: str) -> str:
@@ -159,12 +169,14 @@ def build_record(
     params = None
     if not (failed and ctx.error.code in UNREADABLE_INPUT):
         params = request_parameters(service, operation.input_shape, ctx.wire_params)
-    record["requestParameters"] = _within("requestParameters", params)
+    sizes: list[int] | None = []  # payload sizes, to skip the full-record size check when it cannot fail
+    record["requestParameters"] = _within("requestParameters", params, sizes)
     elements = None
     if not failed and redaction.records_response(service, operation.name, read_only):
         elements = response_elements(service, operation.output_shape, ctx.result)
-    record["responseElements"] = _within("responseElements", elements)
+    record["responseElements"] = _within("responseElements", elements, sizes)
     if service == "s3":  # S3 writes its own parameters and payload facts (``audit.s3``)
+        sizes = None
         record["eventVersion"] = s3.EVENT_VERSION
         if "userAgent" in record:
             record["userAgent"] = truncate(s3.user_agent(record["userAgent"]))
@@ -203,6 +215,10 @@ def build_record(
     tls = ctx.tls_details
     if tls:
         record["tlsDetails"] = tls
+    if sizes is not None and "additionalEventData" not in record:
+        bound = sum(sizes) + _BOUNDED_FIELDS_BYTES + _RESOURCE_BYTES * len(record.get("resources") or ())
+        if bound <= RECORD_LIMIT:
+            return record  # cannot exceed 256 KB: no need to serialize it here
     return cap(record)
 
 

@@ -12,8 +12,9 @@ Steps, in order (``Gateway.handle``)::
     4 parse         wire -> params (model member names), validated against the model
     5 authorize     each of ``authorizers`` may refuse the call (IAM policies)
     6 dispatch      handler(ctx, snake_case params) -> result | ServiceError, under a savepoint
-    7 record        the CloudTrail record of the call (``audit.record``) into the event store;
-                    a data event (S3 object calls) only if ``wants_data_event(record)``
+    7 record        the CloudTrail record of the call (``audit.record``), prepared for the event
+                    store and staged in the batch (the committer thread inserts it just before
+                    the commit); a data event (S3 object calls) only if ``wants_data_event(record)``
     8 respond       result or error serialized per protocol; x-amzn-RequestId on every response
 
 Steps 4-7 run inside a group-commit batch (``store.commit``): the response leaves only after the
@@ -178,11 +179,10 @@ class Gateway:
             )
             if record.get("eventCategory") == "Data" and not self.wants_data_event(record):
                 return response  # no trail selects this data event: it is not kept (not in Event history)
-            if ctx.recipients:  # a cross-account call: the resource owners get their own copies
-                for copy in shared_records(record, ctx.recipients):
-                    self.events.append(copy)
-            else:
-                self.events.append(record)
+            # Prepared here, inserted by the committer thread just before the batch commits.
+            records = shared_records(record, ctx.recipients) if ctx.recipients else (record,)
+            for each in records:  # a cross-account call: the resource owners get their own copies
+                self.commits.stage(self.events.insert, self.events.prepare(each))
         elif ctx.operation is None:
             log.info("request to no known operation of %s: %s", ctx.service and ctx.service.name, ctx.error)
         return response
@@ -369,7 +369,8 @@ class Gateway:
         if "origin" in request.headers:
             response.headers.setdefault("Access-Control-Allow-Origin", "*")
             response.headers.setdefault("Access-Control-Expose-Headers", CORS_EXPOSE)
-        response.headers.setdefault("x-amzn-RequestId", str(uuid.uuid4()))
+        if "x-amzn-RequestId" not in response.headers:
+            response.headers["x-amzn-RequestId"] = str(uuid.uuid4())
         return response
 
     async def _read(self, scope: Scope, receive: Receive) -> HttpRequest | HttpResponse | None:

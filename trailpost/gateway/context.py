@@ -22,6 +22,7 @@ import os
 import time
 import uuid
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from botocore.model import OperationModel
@@ -120,8 +121,11 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
+@lru_cache(maxsize=4096)
 def parse_address(text: str) -> Address | None:
-    """An IP address from a peer or ``X-Forwarded-For`` entry (port and brackets dropped), or ``None``."""
+    """An IP address from a peer or ``X-Forwarded-For`` entry (port and brackets dropped), or ``None``.
+
+    Cached: a server sees the same few peers over and over, and ``ipaddress`` parsing is slow."""
     text = text.strip().strip('"')
     if text.startswith("["):  # [v6] or [v6]:port
         text = text[1 : text.find("]")] if "]" in text else ""
@@ -138,10 +142,12 @@ def parse_address(text: str) -> Address | None:
 
 def client_address(peer: str, forwarded: str | None, trusted: tuple[Network, ...]) -> str:
     """The client's address given the TCP ``peer``, its ``X-Forwarded-For`` and the trusted proxies."""
+    if not forwarded:
+        return _peer_text(peer)
     current = parse_address(peer)
     if current is None:
         return peer
-    if not forwarded or not _is_trusted(current, trusted):
+    if not _is_trusted(current, trusted):
         return str(current)
     for entry in reversed(forwarded.split(",")):
         hop = parse_address(entry)
@@ -151,6 +157,13 @@ def client_address(peer: str, forwarded: str | None, trusted: tuple[Network, ...
         if not _is_trusted(hop, trusted):
             break
     return str(current)
+
+
+@lru_cache(maxsize=4096)
+def _peer_text(peer: str) -> str:
+    """``client_address`` of a peer without ``X-Forwarded-For``: its address in canonical text."""
+    address = parse_address(peer)
+    return peer if address is None else str(address)
 
 
 def _is_trusted(address: Address, trusted: tuple[Network, ...]) -> bool:

@@ -24,6 +24,8 @@ class _Route:
     literal_query: tuple[tuple[str, str | None], ...]
     score: tuple[int, int]
     required: tuple[tuple[str, str], ...]  # (querystring|header, wire name) of required members
+    label_at: dict[int, tuple[str, bool]]  # segment index -> (label name, greedy)
+    greedy: bool  # the last label takes the rest of the path
 
 
 def _compile(operation: OperationModel) -> _Route:
@@ -55,6 +57,8 @@ def _compile(operation: OperationModel) -> _Route:
         tuple(literal_query),
         (literals + len(literal_query), -len(labels)),
         tuple(required),
+        {index: (name, greedy) for index, name, greedy in labels},
+        bool(labels and labels[-1][2]),
     )
 
 
@@ -105,13 +109,12 @@ class RestRouter:
     @staticmethod
     def _match_route(route: _Route, parts: list[str]) -> dict[str, str] | None:
         segments = route.segments
-        greedy = route.labels and route.labels[-1][2]
-        if greedy:
+        if route.greedy:
             if len(parts) < len(segments):
                 return None
         elif len(parts) != len(segments):
             return None
-        label_at = {index: (name, is_greedy) for index, name, is_greedy in route.labels}
+        label_at = route.label_at
         labels: dict[str, str] = {}
         for index, segment in enumerate(segments):
             if index in label_at:

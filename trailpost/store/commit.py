@@ -19,6 +19,8 @@ committed later, and its sync covers every frame before it.
 
 Failure rules (fail-closed):
 * work that raises is rolled back to its savepoint and its exception propagates; the batch goes on;
+* what work ``stage``s is written by the committer thread just before the commit; if that fails,
+  the batch is rolled back and every request in it fails;
 * work run with ``isolated=False`` has no savepoint of its own (it saves two statements and the
   savepoint's page journaling per request; the gateway, which isolates the handler itself, uses it):
   if it raises anyway, the whole batch is rolled back and every request in it fails;
@@ -40,7 +42,7 @@ import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
 log = logging.getLogger("trailpost.store")
@@ -71,6 +73,7 @@ class CommitFailed(Exception):
 class _Batch:
     waiters: list[asyncio.Future[None]] = field(default_factory=list)
     failed: CommitFailed | None = None
+    staged: dict[Callable[[list[Any]], None], list[Any]] = field(default_factory=dict)
 
     def fail(self, error: CommitFailed) -> None:
         self.failed = error
@@ -108,6 +111,7 @@ class GroupCommit:
             self._batch = _Batch()
             loop.call_soon(self._flush, self._batch)
         batch = self._batch
+        staged = {sink: len(items) for sink, items in batch.staged.items()} if isolated else None
         try:
             if isolated:
                 with self.database.transaction():
@@ -115,6 +119,9 @@ class GroupCommit:
             else:
                 result = work()
         except BaseException as exc:
+            if staged is not None:  # what the failed work staged goes with its savepoint
+                for sink in list(batch.staged):
+                    del batch.staged[sink][staged.get(sink, 0) :]
             if not isolated or not self.database.in_transaction:
                 self._batch = None
                 self.database.rollback()
@@ -124,6 +131,18 @@ class GroupCommit:
         batch.waiters.append(done)
         await done
         return result
+
+    def stage(self, sink: Callable[[list[Any]], None], item: Any) -> None:
+        """Have ``sink`` write ``item`` in the open batch's transaction, on the committer thread.
+
+        Called from work that ``run`` is running. Just before the batch commits, each sink gets the
+        list of everything staged for it in this batch, in order; if a sink raises, the batch is
+        rolled back and every request in it fails. The gateway stages its records this way, so the
+        event inserts (C work that releases the GIL) run beside the event loop instead of on it.
+        """
+        batch = self._batch
+        assert batch is not None, "stage() is for work that GroupCommit.run is running"
+        batch.staged.setdefault(sink, []).append(item)
 
     def _flush(self, batch: _Batch) -> None:
         if batch.failed is not None or batch is not self._batch:
@@ -153,7 +172,7 @@ class GroupCommit:
         def job() -> None:  # on the committer thread
             error: BaseException | None = None
             try:
-                self._commit_or_rollback()
+                self._commit_or_rollback(batch)
             except BaseException as exc:  # noqa: BLE001 - every failure must reach the waiters
                 error = exc
             if error is None:
@@ -184,8 +203,10 @@ class GroupCommit:
         while (job := jobs.get()) is not None:
             job()
 
-    def _commit_or_rollback(self) -> None:
+    def _commit_or_rollback(self, batch: _Batch) -> None:
         try:
+            for sink, items in batch.staged.items():
+                sink(items)
             self.database.commit()
         except BaseException:
             self.database.rollback()

@@ -28,6 +28,7 @@ visible to readers once that transaction commits; ``seq`` increases in commit or
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import weakref
 from collections.abc import Iterable, Iterator
@@ -97,12 +98,20 @@ _SELECT = (
     "e.seq, e.event_id, e.event_time, e.event_name, e.event_source, e.username, e.access_key_id, e.read_only, e.record"
 )
 _INSERT = (
-    "INSERT INTO events (event_id, account_id, region, event_time, event_name, event_source, "
-    "username, access_key_id, read_only, category, record) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+    "INSERT INTO events (seq, event_id, account_id, region, event_time, event_name, event_source, "
+    "username, access_key_id, read_only, category, record) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
 )
 _INSERT_RESOURCE = (
     "INSERT OR IGNORE INTO event_resources (seq, attribute, value, account_id, region, event_time) VALUES (?,?,?,?,?,?)"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedEvent:
+    """A record ready to insert: its ``events`` row (position first) and its ``event_resources`` rows."""
+
+    row: tuple[Any, ...]
+    resources: list[tuple[Any, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +240,7 @@ def _epoch(text: str) -> int:
 
 
 def _row(record: dict[str, Any]) -> tuple[Any, ...]:
+    """The ``events`` columns of ``record`` after ``seq``: ``_INSERT``'s parameters but the first."""
     identity = record.get("userIdentity") or {}
     return (
         record["eventID"],
@@ -264,18 +274,46 @@ class SqliteEventStore:
             self._conn.executescript(SCHEMA)
             if fresh:
                 self._backfill_resources()
+        self._seqs = itertools.count(self._next_seq_from_table())
 
     # -- writing --------------------------------------------------------------------------------
 
+    def _next_seq_from_table(self) -> int:
+        """The first position never used: past every row, and past ``sqlite_sequence`` (rows deleted)."""
+        with self._lock:
+            used = self._conn.execute("SELECT max(seq) FROM events").fetchone()[0] or 0
+            row = self._conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+        return max(used, row[0] if row else 0) + 1
+
+    def prepare(self, record: dict[str, Any]) -> PreparedEvent:
+        """``record`` as rows, with its position drawn now (pure Python: the caller's thread).
+
+        Positions come from a counter read from the table once: this process is the one writer of
+        its data directory. They increase in the order records are prepared, which is the order
+        their batches commit in (a batch's work runs only after the previous batch committed).
+        """
+        row = _row(record)
+        seq = next(self._seqs)
+        extra: list[tuple[Any, ...]] = []
+        if row[9] == MANAGEMENT and record.get("resources"):
+            extra = [(seq, a, v, row[1], row[2], row[3]) for a, v in _lookup_values(record)]
+        return PreparedEvent((seq, *row), extra)
+
+    def insert(self, prepared: list[PreparedEvent]) -> None:
+        """Insert prepared events in the current transaction (group commit's sink, ``commit.stage``)."""
+        with self._lock:
+            try:
+                self._conn.executemany(_INSERT, [event.row for event in prepared])
+            except sqlite3.IntegrityError:
+                self._seqs = itertools.count(self._next_seq_from_table())  # another writer: resynchronize
+                raise
+            resources = [row for event in prepared for row in event.resources]
+            if resources:
+                self._conn.executemany(_INSERT_RESOURCE, resources)
+
     def append(self, record: dict[str, Any]) -> None:
         """Insert ``record`` in the current transaction (or on its own if none is open)."""
-        row = _row(record)
-        with self._lock:
-            seq = self._conn.execute(_INSERT, row).lastrowid
-            if row[9] == MANAGEMENT and record.get("resources"):
-                self._conn.executemany(
-                    _INSERT_RESOURCE, [(seq, a, v, row[1], row[2], row[3]) for a, v in _lookup_values(record)]
-                )
+        self.insert([self.prepare(record)])
 
     def append_many(self, records: Iterable[dict[str, Any]]) -> int:
         """Insert many records in one transaction (bulk loading, seeding); returns how many."""
