@@ -108,7 +108,9 @@ class HttpResponse:
         """Headers as ASGI pairs; CR, LF and other control characters in values become spaces."""
         pairs = []
         for name, value in self.headers.items():
-            text = _CONTROL.sub(" ", str(value))
+            text = str(value)
+            if not text.isprintable():  # printable text holds none of the control characters
+                text = _CONTROL.sub(" ", text)
             pairs.append((name.encode("latin-1"), text.encode("latin-1", errors="replace")))
         return pairs
 

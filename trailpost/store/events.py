@@ -34,7 +34,8 @@ import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -137,9 +138,12 @@ class HistoryQuery:
     after: tuple[int, int] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryEvent:
-    """An Event history row: the lookup columns and the record as stored (compact JSON bytes)."""
+class HistoryEvent(NamedTuple):
+    """An Event history row: the lookup columns and the record as stored (compact JSON bytes).
+
+    A tuple in ``lookup``'s column order, so a page is made from SQLite's rows without a call per
+    field; ``read_only`` is the stored ``0``/``1``.
+    """
 
     seq: int
     event_id: str
@@ -148,7 +152,7 @@ class HistoryEvent:
     event_source: str
     username: str | None
     access_key_id: str | None
-    read_only: bool
+    read_only: int
     record: bytes
 
     @property
@@ -189,19 +193,25 @@ def resource_name(arn: str) -> str:
     return rest if sep and rest else resource
 
 
-def resources_of(record: dict[str, Any]) -> list[dict[str, str | None]]:
-    """LookupEvents' ``Resources`` of a record: ``ResourceType`` and ``ResourceName`` per entry of ``resources``."""
-    found: list[dict[str, str | None]] = []
+def resources_of(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """LookupEvents' ``Resources`` of a record, in wire form: per entry of ``resources``, its ``ResourceType``
+    (the entry's ``type``) and ``ResourceName`` (``resource_name`` of its ARN), each left out when absent."""
+    found: list[dict[str, Any]] = []
     for entry in record.get("resources") or ():
         if not isinstance(entry, dict):
             continue
+        resource: dict[str, Any] = {}
+        kind = entry.get("type")
+        if kind is not None:
+            resource["ResourceType"] = kind
         arn = entry.get("ARN") or entry.get("arn")
-        name = resource_name(arn) if isinstance(arn, str) and arn else None
-        found.append({"ResourceType": entry.get("type"), "ResourceName": name})
+        if isinstance(arn, str) and arn:
+            resource["ResourceName"] = resource_name(arn)
+        found.append(resource)
     return found
 
 
-def stored_resources(record: bytes) -> list[dict[str, str | None]]:
+def stored_resources(record: bytes) -> list[dict[str, Any]]:
     """``resources_of`` for a stored record, parsing only its ``resources`` array when it can.
 
     Records are stored as the record builder orders them, ``resources`` right before
@@ -234,8 +244,9 @@ def _lookup_values(record: dict[str, Any]) -> set[tuple[str, str]]:
     return values
 
 
+@lru_cache(maxsize=256)
 def _epoch(text: str) -> int:
-    """``YYYY-MM-DDTHH:MM:SSZ`` as whole epoch seconds."""
+    """``YYYY-MM-DDTHH:MM:SSZ`` as whole epoch seconds (cached: records arrive in time order)."""
     return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
 
 
@@ -403,7 +414,7 @@ class SqliteEventStore:
             args = (query.account_id, query.region, *filters, start, end, *args_tail, query.limit)
         with self._lock:
             rows = self._conn.execute(sql, args).fetchall()
-        return [HistoryEvent(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8]) for r in rows]
+        return list(map(HistoryEvent._make, rows))
 
     # -- followers --------------------------------------------------------------------------------
 

@@ -45,6 +45,7 @@ from trailpost.services.cloudtrail.errors import (
     ThrottlingException,
 )
 from trailpost.services.cloudtrail.operations import ops
+from trailpost.services.cloudtrail.responses import event_time
 from trailpost.services.token_key import token_key
 from trailpost.store.events import INSIGHT, MANAGEMENT, HistoryEvent, HistoryQuery, event_store, stored_resources
 
@@ -112,25 +113,26 @@ def _epoch(value: datetime | None) -> float | None:
     return value.timestamp() if value is not None else None
 
 
-def _event(row: HistoryEvent) -> dict[str, Any]:
-    """An ``Event`` in wire form: the model's member order, absent members left out."""
-    event: dict[str, Any] = {
-        "EventId": row.event_id,
-        "EventName": row.event_name,
-        "ReadOnly": "true" if row.read_only else "false",
-    }
-    if row.access_key_id:
-        event["AccessKeyId"] = row.access_key_id
-    event["EventTime"] = float(row.event_time)
-    event["EventSource"] = row.event_source
-    if row.username is not None:
-        event["Username"] = row.username
-    event["Resources"] = [
-        {key: value for key, value in resource.items() if value is not None}
-        for resource in stored_resources(row.record)
-    ]
-    event["CloudTrailEvent"] = row.record.decode("utf-8")
-    return event
+def _events(rows: list[HistoryEvent]) -> list[dict[str, Any]]:
+    """The ``Event`` members of a page in wire form, straight from the store's rows.
+
+    Model member order, absent members left out (``AccessKeyId`` when empty, ``Username`` when
+    null), ``EventTime`` already JSON (``responses.event_time``), ``Resources`` parsed only from
+    records that have any, ``CloudTrailEvent`` the stored record.
+    """
+    events: list[dict[str, Any]] = []
+    for _seq, event_id, at, name, source, username, key, read_only, record in rows:
+        event: dict[str, Any] = {"EventId": event_id, "EventName": name, "ReadOnly": "true" if read_only else "false"}
+        if key:
+            event["AccessKeyId"] = key
+        event["EventTime"] = event_time(at)
+        event["EventSource"] = source
+        if username is not None:
+            event["Username"] = username
+        event["Resources"] = stored_resources(record)
+        event["CloudTrailEvent"] = record.decode()
+        events.append(event)
+    return events
 
 
 def _attribute(params: dict[str, Any]) -> tuple[str, Any] | None:
@@ -165,7 +167,7 @@ def lookup_events(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]
     rows = event_store(ctx.store).lookup(
         HistoryQuery(ctx.account_id, ctx.region, start, end, size + 1, attribute, category, after)
     )
-    result = WireResult(Events=[_event(row) for row in rows[:size]])  # large: built in wire form directly
+    result = WireResult(Events=_events(rows[:size]))  # large: built in wire form directly
     if len(rows) > size:
         result["NextToken"] = make_token(rows[size - 1].cursor, binding)
     return result
