@@ -323,8 +323,24 @@ class SqliteEventStore:
                 self._conn.executemany(_INSERT_RESOURCE, resources)
 
     def append(self, record: dict[str, Any]) -> None:
-        """Insert ``record`` in the current transaction (or on its own if none is open)."""
-        self.insert([self.prepare(record)])
+        """Insert ``record`` in the current transaction, or in one of its own if none is open.
+
+        Durable once the enclosing transaction is: a group-commit batch, or the state store's
+        ``transaction()`` (which syncs). A transaction of its own here is atomic, not synced.
+        """
+        prepared = [self.prepare(record)]
+        with self._lock:
+            if self._conn.in_transaction:
+                self.insert(prepared)
+                return
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.insert(prepared)
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
 
     def append_many(self, records: Iterable[dict[str, Any]]) -> int:
         """Insert many records in one transaction (bulk loading, seeding); returns how many."""
