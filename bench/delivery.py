@@ -46,6 +46,7 @@ from tests.support.server import ServerProcess
 from trailpost.config import Settings
 from trailpost.delivery import passes
 from trailpost.delivery.destinations import open_destination
+from trailpost.delivery.logfiles import GZIP_LEVEL
 from trailpost.delivery.reader import EventReader
 from trailpost.services.cloudtrail import selectors, trail_docs
 from trailpost.services.s3.policy import service_allowed
@@ -228,7 +229,7 @@ def section(rates: list[Throughput], lat: Latency, loads: list[float], command: 
         f"- {versions()}",
         "",
         f"Throughput, one thread (`passes.deliver` as the worker's thread runs it: read on the reader's "
-        f"connection, selectors, JSON, gzip level 6, puts into the embedded bucket with the policy check), "
+        f"connection, selectors, JSON, gzip level {GZIP_LEVEL}, puts into the embedded bucket with the policy check), "
         f"{rates[0].events:,} generated records (~1.1 KB, 3 accounts, 4 regions; the trail's account holds ~80 %):",
         "",
         "| case | events read/s (wall) | events read per CPU-second | selected events/s | files | gzip MiB |",

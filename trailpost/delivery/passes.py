@@ -44,13 +44,13 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
-import orjson
-
 from trailpost.delivery.destinations import DeliveryError, Destination
-from trailpost.delivery.logfiles import CONTENT_ENCODING, CONTENT_TYPE, Batch, LogFile, build_log_file
-from trailpost.delivery.reader import EventReader
+from trailpost.delivery.logfiles import CONTENT_ENCODING, CONTENT_TYPE, Batch, LogFile, build_log_file, cut
+from trailpost.delivery.reader import EVENT_TIME, RECORD, REGION, SEQ, EventReader, Row
+from trailpost.delivery.selection import Selection
 
 log = logging.getLogger("trailpost.delivery")
 
@@ -197,40 +197,51 @@ def collect(
     limit: int,
     max_rows: int,
 ) -> tuple[dict[str, list[Batch]], int, bool]:
-    """The batches per region (in stream order), the position the pass reached, and whether it stopped short."""
+    """The batches per region (in stream order), the position the pass reached, and whether it stopped short.
+
+    Rows stay SQLite's tuples; the trail's selectors are decided from the rows' columns when they
+    can be (``selection``); each segment's taken rows are grouped per region and cut into files
+    (``logfiles.cut``) when the segment ends, or when the pass stops short.
+    """
     account = trail["account_id"]
     seq = int(cursor["seq"])
     regions: dict[str, int] = cursor.get("regions") or {}
     batches: dict[str, list[Batch]] = {}
     coverage: dict[str, bool] = {}
+    selection = Selection(trail, selects)
+    takes, columns = selection.takes, selection.columns
     remaining = max_rows
     reached = seq
     for segment in segments:
-        open_batches: dict[str, Batch] = {}
+        taken: dict[str, list[Row]] = {}
+        last, until = segment.last, segment.until
         position = segment.lo
         while position < segment.hi and remaining > 0:
             want = min(remaining, CHUNK)
-            rows = reader.scan(position, segment.hi, account, want)
+            rows = reader.scan(position, segment.hi, account, want, selector_columns=columns)
             remaining -= len(rows)
             for row in rows:
-                if row.seq <= regions.get(row.region, seq):
+                region = row[REGION]
+                if row[SEQ] <= (regions.get(region, seq) if regions else seq):
                     continue
-                if segment.last is not None and row.seq > segment.last:
+                if last is not None and row[SEQ] > last:
                     continue
-                if segment.until is not None and row.event_time > segment.until:
+                if until is not None and row[EVENT_TIME] > until:
                     continue
-                covered = coverage.get(row.region)
+                covered = coverage.get(region)
                 if covered is None:
-                    covered = coverage[row.region] = covers(trail, row.region)
-                if not covered or not selects(trail, orjson.loads(row.record)):
+                    covered = coverage[region] = covers(trail, region)
+                if not covered or not takes(row):
                     continue
-                batch = open_batches.get(row.region)
-                if batch is None or not batch.fits(row.record, limit):
-                    batch = open_batches[row.region] = Batch(row.region, segment.epoch)
-                    batches.setdefault(row.region, []).append(batch)
-                batch.add(row.seq, row.event_time, row.record)
-            position = segment.hi if len(rows) < want else rows[-1].seq
+                group = taken.get(region)
+                if group is None:
+                    group = taken[region] = []
+                group.append(row)
+            position = segment.hi if len(rows) < want else rows[-1][SEQ]
         reached = position
+        for region, group in taken.items():
+            seqs, times, records = (list(map(itemgetter(index), group)) for index in (SEQ, EVENT_TIME, RECORD))
+            batches.setdefault(region, []).extend(cut(seqs, times, records, region, limit, segment.epoch))
         if position < segment.hi:
             return batches, reached, True
     return batches, reached, False

@@ -9,6 +9,12 @@ Why following ``seq`` is sound: there is one writer, and a batch begins only aft
 has committed, so every event with a ``seq`` at or below the highest ``seq`` a reader sees is
 committed and visible; nothing can appear later below a cursor.
 
+Durable, not only committed: group commit syncs the WAL after a batch's commit (``store.commit``),
+so for a moment a committed batch may not yet survive a power loss. The worker sets ``ceiling`` to
+the highest position it saw inside a group-commit batch that has since been acknowledged (so
+synced); ``head`` and the positions this reader hands out never go past it, and a log file never
+holds an event a power loss could still take back.
+
 It is used by one thread at a time (the worker runs its passes one after another); the connection
 is opened on first use, in that thread.
 """
@@ -17,26 +23,19 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 
 CACHE_KIB = 16 * 1024
-_SCAN = (
-    "SELECT seq, region, event_time, record FROM events "
-    "WHERE seq > ? AND seq <= ? AND account_id = ? AND category != 'Insight' ORDER BY seq LIMIT ?"
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One stored event as delivery needs it: position, region, whole-second time, record JSON bytes."""
-
-    seq: int
-    region: str
-    event_time: int
-    record: bytes
+_COLUMNS = "seq, region, event_time, record, category, event_source, event_name, read_only"
+_WHERE = "WHERE seq > ? AND seq <= ? AND account_id = ? AND category != 'Insight' ORDER BY seq LIMIT ?"
+_SCAN = f"SELECT {_COLUMNS} FROM events {_WHERE}"
+_SCAN_SHORT = f"SELECT {_COLUMNS.rsplit(', ', 3)[0]} FROM events {_WHERE}"
+# A scanned row: SQLite's own tuple, no object per event (``scan``); the last three only when asked for.
+Row = tuple[Any, ...]
+SEQ, REGION, EVENT_TIME, RECORD, CATEGORY, EVENT_SOURCE, EVENT_NAME, READ_ONLY = range(8)
 
 
 class EventReader:
@@ -46,6 +45,7 @@ class EventReader:
         self.path = path
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
+        self.ceiling: int | None = None  # the highest position known durable (module docstring)
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -57,10 +57,11 @@ class EventReader:
         return self._conn
 
     def head(self) -> int:
-        """The highest committed position (0 when there are no events)."""
+        """The highest committed position (0 when there are no events), at most ``ceiling``."""
         with self._lock:
             row = self.conn.execute("SELECT max(seq) FROM events").fetchone()
-        return int(row[0] or 0)
+        head = int(row[0] or 0)
+        return head if self.ceiling is None else min(head, self.ceiling)
 
     def position_at(self, at: float, trail: dict | None = None) -> int:
         """A cursor from which a trail started at ``at`` logs: just before its StartLogging event when
@@ -69,12 +70,12 @@ class EventReader:
         if trail is not None:
             start = self.control_event(trail, "StartLogging", at)
             if start is not None:
-                return start - 1
+                return min(start - 1, self.head())
         with self._lock:
             row = self.conn.execute("SELECT min(seq) FROM events WHERE event_time >= ?", (int(at),)).fetchone()
         if row[0] is None:
             return self.head()
-        return int(row[0]) - 1
+        return min(int(row[0]) - 1, self.head())
 
     def control_event(self, trail: dict, event_name: str, near: float) -> int | None:
         """The position of the first successful ``event_name`` call (StartLogging, StopLogging) naming
@@ -92,11 +93,18 @@ class EventReader:
                 return int(seq)
         return None
 
-    def scan(self, after: int, upto: int, account: str, limit: int) -> list[Row]:
-        """Up to ``limit`` events of ``account`` (no Insights events) with ``after < seq <= upto``, in order."""
+    def scan(self, after: int, upto: int, account: str, limit: int, *, selector_columns: bool = True) -> list[Row]:
+        """Up to ``limit`` events of ``account`` (no Insights events) with ``after < seq <= upto``, in order.
+
+        Each row is ``(seq, region, event_time, record, category, event_source, event_name,
+        read_only)`` (the indexes ``SEQ`` ... ``READ_ONLY``): position, region, whole-second time,
+        the record's JSON bytes as stored, and the columns selectors can be decided from
+        (``delivery.selection``); without ``selector_columns`` the rows end at ``category``
+        (reading three columns fewer is a sixth of the scan's cost).
+        """
+        sql = _SCAN if selector_columns else _SCAN_SHORT
         with self._lock:
-            rows = self.conn.execute(_SCAN, (after, upto, account, limit)).fetchall()
-        return [Row(seq, region, event_time, record) for seq, region, event_time, record in rows]
+            return self.conn.execute(sql, (after, upto, account, limit)).fetchall()
 
     def close(self) -> None:
         with self._lock:

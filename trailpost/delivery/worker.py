@@ -43,6 +43,7 @@ from trailpost.delivery.destinations import open_destination
 from trailpost.delivery.reader import EventReader
 from trailpost.services.cloudtrail import trail_docs
 from trailpost.store.base import iter_all
+from trailpost.store.events import event_store
 
 log = logging.getLogger("trailpost.delivery")
 
@@ -125,6 +126,7 @@ class DeliveryWorker:
         self.commits = commits
         self.storage = storage
         self.reader = EventReader(store.path)
+        self.events = event_store(store)
         self.interval = float(settings.delivery_interval)
         self.max_rows = MAX_ROWS
         self._retries: dict[str, _Retry] = {}
@@ -213,7 +215,9 @@ class DeliveryWorker:
             return False
         # Read inside a group commit: when it returns, everything read (a StopLogging and its event,
         # say) is committed, so the reader's own connection sees the same events.
-        jobs = await self.commits.run(lambda: self._jobs(now, force, retries_only))
+        jobs, ceiling = await self.commits.run(lambda: (self._jobs(now, force, retries_only), self.events.head()))
+        # Acknowledged, so synced: every event up to ``ceiling`` is durable and may be delivered.
+        self.reader.ceiling = ceiling
         if not jobs:
             return False
         outcomes = await asyncio.to_thread(self._deliver, jobs)

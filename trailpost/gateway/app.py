@@ -69,7 +69,7 @@ from trailpost.protocol.serializers import JsonResponseSerializer
 from trailpost.protocol.validation import validate_input
 from trailpost.services.base import ServiceBinding
 from trailpost.store.commit import GroupCommit
-from trailpost.store.events import SqliteEventStore
+from trailpost.store.events import SqliteEventStore, event_store
 from trailpost.store.sqlite import SqliteStateStore
 from trailpost.tls import TlsInfo
 
@@ -99,7 +99,7 @@ class Gateway:
     ) -> None:
         self.settings = settings
         self.store = store
-        self.events = events or SqliteEventStore(store.connection, store.lock)
+        self.events = events or event_store(store)  # the one event store of this database (one position counter)
         self.commits = GroupCommit(store)
         self.authorizers: list[Callable[[RequestContext], None]] = []
         self.accounts = AccountRegistry(store)

@@ -451,6 +451,12 @@ class SqliteEventStore:
                 return
             seq = batch[-1].seq
 
+    def head(self) -> int:
+        """The highest position this connection sees (0 with no events): inside a group-commit
+        batch, what is committed plus what the batch itself inserted so far."""
+        with self._lock:
+            return int(self._conn.execute("SELECT max(seq) FROM events").fetchone()[0] or 0)
+
     def count(self) -> int:
         with self._lock:
             return int(self._conn.execute("SELECT count(*) FROM events").fetchone()[0])
