@@ -23,17 +23,14 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from bench.server_report import machine, replace_section
+from tests.support.signed import Request, signed
 from trailpost.config import Settings
-from trailpost.http import HttpRequest, read_headers
 from trailpost.server import create_app
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -51,29 +48,6 @@ SITE_REGIONS = (
     "ca-central-1",
 )
 LOOKUP_TARGET = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"
-
-Request = Callable[[], HttpRequest]
-
-
-def signed(
-    service: str, method: str, path: str, headers: dict[str, str], body: bytes, creds: Credentials, region: str
-) -> Request:
-    """A factory of the request botocore signs (a fresh ``HttpRequest`` each time: handlers may read it)."""
-    aws = AWSRequest(method=method, url=f"http://127.0.0.1:4566{path}", data=body, headers=headers)
-    SigV4Auth(creds, service, region).add_auth(aws)
-    raw = [(name.lower().encode(), str(value).encode()) for name, value in aws.headers.items()]
-    raw.append((b"host", b"127.0.0.1:4566"))
-    return lambda: HttpRequest(
-        method=method,
-        raw_path=path,
-        query_string="",
-        headers=read_headers(raw),
-        body=body,
-        client_host="127.0.0.1",
-        client_port=5555,
-        scheme="http",
-        tls=None,
-    )
 
 
 def calls(creds: Credentials) -> dict[str, list[Request]]:

@@ -20,34 +20,16 @@ from pathlib import Path
 
 import botocore.loaders
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from tests.support.signed import signed
 from trailpost.config import Settings
-from trailpost.http import HttpRequest, read_headers
+from trailpost.http import HttpRequest
 from trailpost.server import create_app
 
 CONCURRENCY = 64
-
-
-def _signed(method: str, path: str, body: bytes, creds: Credentials) -> Callable[[], HttpRequest]:
-    headers = {"Content-Type": "application/json"} if body else {}
-    aws = AWSRequest(method=method, url=f"http://127.0.0.1:4566{path}", data=body, headers=headers)
-    SigV4Auth(creds, "outposts", "us-east-1").add_auth(aws)
-    raw = [(name.lower().encode(), str(value).encode()) for name, value in aws.headers.items()]
-    raw.append((b"host", b"127.0.0.1:4566"))
-    return lambda: HttpRequest(
-        method=method,
-        raw_path=path,
-        query_string="",
-        headers=read_headers(raw),
-        body=body,
-        client_host="127.0.0.1",
-        client_port=5555,
-        scheme="http",
-        tls=None,
-    )
+REGION = "us-east-1"
+JSON = {"Content-Type": "application/json"}
 
 
 @pytest.fixture
@@ -91,11 +73,19 @@ def _run(app, requests: list[HttpRequest]) -> list:
 
 def test_concurrent_calls_share_commits_and_open_nothing(app, monkeypatch: pytest.MonkeyPatch) -> None:
     creds = Credentials(app.root_key.access_key_id, app.root_key.secret_access_key)
-    create = _signed("POST", "/sites", json.dumps({"Name": "guard"}).encode(), creds)
+    create = signed(
+        "outposts",
+        "POST",
+        "/sites",
+        {"Content-Type": "application/json"},
+        json.dumps({"Name": "guard"}).encode(),
+        creds,
+        REGION,
+    )
     (site,) = _run(app, [create()])
     site_id = json.loads(site.body)["Site"]["SiteId"]
-    get = _signed("GET", f"/sites/{site_id}", b"", creds)
-    listing = _signed("GET", "/sites", b"", creds)
+    get = signed("outposts", "GET", f"/sites/{site_id}", {}, b"", creds, REGION)
+    listing = signed("outposts", "GET", "/sites", {}, b"", creds, REGION)
     _run(app, [get() for _ in range(8)] + [listing() for _ in range(8)])  # warm: caches filled once
 
     counting = _Counting(monkeypatch)
