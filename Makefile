@@ -67,11 +67,11 @@ bench-lookup: $(VENV)/.runtime
 
 # API benchmark (bench/api_throughput.py): audited calls against audit off, the bare ceiling and moto's server,
 # wrk at 1/16/64 connections, event durability and memory, in one run; results in bench/RESULTS.md.
-# Full: about 20 minutes on a quiet machine; `make bench-quick` (= bench-api --quick): about 4 minutes.
+# Full: about 16 minutes on a quiet machine; `make bench-quick` (= bench-api --quick): under 3 minutes.
 # `make bench-profile`: py-spy on audited CreateSite and ListSites (about 1 minute).
-# `make bench` runs every part in turn: server stack (~5 min), LookupEvents (~10 min; the first time also
-# ~40 min and ~21 GB to generate bench/out/), API (~20 min), profile (~1 min), and bench-delivery /
-# bench-validate when those targets exist: about 40 minutes with bench/out/ in place. A failing part does
+# `make bench` runs every part in turn: server stack (~5 min), LookupEvents (~2 min; the first time also
+# ~20 min and ~21 GB to generate bench/out/), API (~16 min), profile (~1 min), CPU per call, delivery and
+# validate-logs (~3 min): about 30 minutes with bench/out/ in place. A failing part does
 # not stop the others; the exit status says whether any failed.
 .PHONY: bench bench-api bench-quick bench-profile bench-wrk
 
@@ -93,7 +93,7 @@ bench-cpu: $(VENV)/.runtime
 	$(BIN)/python -m bench.cpu_per_call $(BENCH_ARGS)
 
 bench: $(VENV)/.bench $(VENV)/.dev bench-wrk
-	@echo "make bench: about 40 minutes on a quiet machine (first run: ~40 more to generate bench/out/)"
+	@echo "make bench: about 30 minutes on a quiet machine (first run: ~20 more to generate bench/out/)"
 	@status=0; \
 	for part in bench-server bench-lookup bench-api bench-profile bench-cpu bench-delivery bench-validate; do \
 	  if ! $(MAKE) -n $$part BENCH_ARGS= >/dev/null 2>&1; then echo "== $$part: no such target, skipped"; continue; fi; \

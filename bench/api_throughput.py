@@ -21,7 +21,7 @@ trailpost is also started on it for RSS idle and under LookupEvents/ListSites lo
 connections. Then the event store alone is timed (``bench/durability.py``).
 
 The section ``api-throughput:<mode>`` of ``bench/RESULTS.md`` is replaced (``bench/api_report.py``).
-Full mode: 3 x 5 s per point, about 20 minutes on a quiet machine; quick: 1 x 1 s, under 3 minutes.
+Full mode: 3 x 5 s per point, about 16 minutes on a quiet machine; quick: 1 x 1 s, under 3 minutes.
 """
 
 from __future__ import annotations
@@ -206,7 +206,7 @@ class Bench:
         data = OUT / f"lookup-events-{BIG}"
         if not complete(data, BIG):
             self.results.memory_10m = (
-                f"skipped: no complete {data.relative_to(ROOT)} (`make bench-lookup` builds it: about 37 min, 19 GiB)"
+                f"skipped: no complete {data.relative_to(ROOT)} (`make bench-lookup` builds it: about 20 min, 19 GiB)"
             )
             return
         argv = (*SERVE[:7], str(data), "--event-retention-days", "3650", "--log-level", "warning")
