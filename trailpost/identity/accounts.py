@@ -15,9 +15,11 @@ the call's commit batch) when the service or region changes or the noted time is
 ``LAST_USED_GRANULARITY`` seconds, so steady use of one key costs no extra write per call.
 
 Key cache (``KeyCache``): access-key documents are kept in memory per store, so a call reads its
-key's document neither in ``lookup_key`` nor in ``note_key_use``. It can never serve a deleted,
-deactivated or changed key: a temporary SQLite trigger on the store's connection bumps a
-generation at every insert, update or delete of an access-key or account row (whoever writes it),
+key's document neither in ``lookup_key`` nor in ``note_key_use``; callers' IAM policy sets are kept
+with them (``remember``/``recall``, used by ``identity.authorize``). It can never serve a deleted,
+deactivated or changed key or policy: a temporary SQLite trigger on the store's connection bumps a
+generation at every insert, update or delete of a ``WATCHED_KINDS`` row (access keys, accounts,
+IAM users, roles, groups and managed policies; whoever writes it),
 an entry is used only while the generation it was read at is current, and ``PRAGMA data_version``
 (changed by any other connection's commit) is part of that generation. While a transaction that
 wrote such a row is open, the cache is bypassed (it might still roll back); the first lookup after
@@ -44,6 +46,9 @@ if TYPE_CHECKING:
 LAST_USED_GRANULARITY = 60.0
 ACCOUNT = "identity.account"
 ACCESS_KEY = "identity.access_key"
+# Rows whose change invalidates the key cache, and the callers' policy sets cached with it
+# (``identity.authorize.caller_policies`` reads IAM users, roles, groups and managed policies).
+WATCHED_KINDS = (ACCESS_KEY, ACCOUNT, "iam.user", "iam.role", "iam.group", "iam.policy")
 SETTING = "identity.setting"
 DEFAULT_ACCOUNT_NAME = "default"
 
@@ -152,12 +157,15 @@ class KeyCache:
         self.pending = False  # an identity row was written in a transaction that may still be open
         self.data_version = -1
         self.entries: dict[str, tuple[int, dict[str, Any], Principal]] = {}
+        # Derived facts kept with the same validity (``remember``/``recall``): callers' policy sets.
+        self.derived: dict[tuple[Any, ...], tuple[int, Any]] = {}
         if connection is not None:
             connection.create_function("trailpost_identity_changed", 0, self._changed)
+            kinds = ", ".join(f"'{kind}'" for kind in WATCHED_KINDS)
             for event, row in (("INSERT", "new"), ("UPDATE", "old"), ("DELETE", "old")):
                 connection.execute(
                     f"CREATE TEMP TRIGGER IF NOT EXISTS trailpost_identity_{event.lower()} AFTER {event} ON main.state "
-                    f"WHEN {row}.kind IN ('{ACCESS_KEY}', '{ACCOUNT}') "
+                    f"WHEN {row}.kind IN ({kinds}) "
                     "BEGIN SELECT trailpost_identity_changed(); END"
                 )
 
@@ -165,6 +173,31 @@ class KeyCache:
         self.generation += 1
         self.pending = True
         self.entries.clear()
+        self.derived.clear()
+
+    def recall(self, store: StateStore, key: tuple[Any, ...]) -> tuple[int | None, Any]:
+        """``(generation, value)`` remembered under ``key`` if still valid, else ``(generation, None)``;
+        the generation is ``None`` when nothing may be cached now (a watched row is being written)."""
+        lock = getattr(store, "lock", None)
+        if lock is not None and not lock.acquire(blocking=False):
+            generation = None if self.pending else self.generation  # a commit holds the connection: no probe
+        else:
+            try:
+                generation = self._current()
+            finally:
+                if lock is not None:
+                    lock.release()
+        entry = self.derived.get(key) if generation is not None else None
+        if entry is not None and entry[0] == generation:
+            return generation, entry[1]
+        return generation, None
+
+    def remember(self, generation: int | None, key: tuple[Any, ...], value: Any) -> None:
+        """Keep ``value`` under ``key`` if nothing watched changed since ``generation`` was read."""
+        if generation is not None and generation == self.generation and not self.pending:
+            if len(self.derived) >= DERIVED_MAX:
+                self.derived.clear()
+            self.derived[key] = (generation, value)
 
     def _current(self) -> int | None:
         """The generation entries must carry to be served, or ``None`` (do not use the cache now)."""
@@ -182,6 +215,7 @@ class KeyCache:
             self.data_version = version
             self.generation += 1
             self.entries.clear()
+            self.derived.clear()
         return self.generation
 
     def get(self, store: StateStore, access_key_id: str) -> tuple[dict[str, Any], Principal] | None:
@@ -215,6 +249,7 @@ class KeyCache:
                 lock.release()
 
 
+DERIVED_MAX = 4096
 _CACHES: weakref.WeakKeyDictionary[Any, KeyCache] = weakref.WeakKeyDictionary()
 
 

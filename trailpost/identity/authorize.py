@@ -38,6 +38,7 @@ from functools import lru_cache
 from typing import Any
 
 from trailpost.gateway.context import RequestContext
+from trailpost.identity.accounts import key_cache
 from trailpost.identity.policy import Decision, MalformedPolicy, Policy, decide, parse_policy
 from trailpost.identity.principal import Principal
 from trailpost.protocol import errors
@@ -242,28 +243,52 @@ def caller_policies(
     ctx: RequestContext, principal: Principal
 ) -> tuple[list[Policy] | None, list[Policy] | None, list[Policy] | None]:
     """``(identity, session, boundary)`` policies of the caller; ``None`` where none apply
-    (identity ``None``: everything, as for a federated user of the root user)."""
+    (identity ``None``: everything, as for a federated user of the root user).
+
+    The identity and boundary policies of a user or role are kept in the key cache
+    (``accounts.KeyCache.remember``): they stay valid until an IAM user, role, group or policy row
+    changes, whoever writes it, so a policy change applies to the very next call."""
     grant = principal.grant or {}
     account = principal.account_id
     kind = grant.get("kind") or ("user" if principal.identity_type == "IAMUser" else "root")
     session = _session_policies(ctx, account, grant) if "session_policies" in grant else None
-    if kind == "role":
-        role = ctx.store.get(ROLE, account, name_key(grant["role_name"]))
-        if role is None or role["role_id"] != grant["role_id"]:
-            return [], session, None  # the role is gone: nothing it granted remains
-        return _entity_policies(ctx, account, role), session, _boundary(ctx, account, role)
     user_name = grant.get("user_name") or principal.user_name
-    if kind == "root" or (kind == "federated" and not user_name):
+    if kind != "role" and (kind == "root" or (kind == "federated" and not user_name)):
         return None, session, None
+    if kind == "role":
+        key: tuple[Any, ...] = ("policies", account, "role", grant["role_name"], grant["role_id"])
+    else:
+        key = ("policies", account, "user", user_name or "")
+    cache = key_cache(ctx.store)
+    generation, found = cache.recall(ctx.store, key)
+    if found is None:
+        found = _role_policies(ctx, account, grant) if kind == "role" else _user_policies(ctx, account, user_name)
+        cache.remember(generation, key, found)
+    identity, boundary = found
+    return list(identity), session, boundary
+
+
+def _role_policies(
+    ctx: RequestContext, account: str, grant: dict[str, Any]
+) -> tuple[list[Policy], list[Policy] | None]:
+    role = ctx.store.get(ROLE, account, name_key(grant["role_name"]))
+    if role is None or role["role_id"] != grant["role_id"]:
+        return [], None  # the role is gone: nothing it granted remains
+    return _entity_policies(ctx, account, role), _boundary(ctx, account, role)
+
+
+def _user_policies(
+    ctx: RequestContext, account: str, user_name: str | None
+) -> tuple[list[Policy], list[Policy] | None]:
     user = ctx.store.get(USER, account, name_key(user_name or ""))
     if user is None:
-        return [], session, None
+        return [], None
     policies = _entity_policies(ctx, account, user)
     for key in user["groups"]:
         group = ctx.store.get(GROUP, account, key)
         if group is not None:
             policies += _entity_policies(ctx, account, group)
-    return policies, session, _boundary(ctx, account, user)
+    return policies, _boundary(ctx, account, user)
 
 
 def _entity_policies(ctx: RequestContext, account: str, doc: dict[str, Any]) -> list[Policy]:
