@@ -215,7 +215,8 @@ def why(results: ApiResults) -> list[str]:
         *costs,
         "",
         "Where that CPU goes is in the profile section (`make bench-profile`); the ranked changes that would "
-        'remove work from the request path are in docs/decisions.md ("Where the CPU of an audited call goes").',
+        'remove work from the request path are in docs/decisions.md ("Session 3: the fsync off the cycle, the '
+        'inserts off the loop"; the first ranking is in "Where the CPU of an audited call goes").',
     ]
 
 
