@@ -128,6 +128,13 @@ def main() -> None:
     help="Adjusted service quotas, e.g. outposts.sites=500,outposts.outposts=500 (AWS's defaults: 100 each) "
     "[env TRAILPOST_QUOTAS].",
 )
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="Processes serving the port: one writer, the rest readers that answer read calls themselves "
+    "[env TRAILPOST_WORKERS; default 1].",
+)
 def serve(**flags: object) -> None:
     """Run trailpost on one port for every service, until SIGINT or SIGTERM.
 

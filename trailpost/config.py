@@ -27,6 +27,10 @@ a region's digest signing key is used before a new one takes over; ``external_bu
 a JSON file mapping bucket names to external S3-compatible endpoints
 (``{"bucket": {"endpoint_url": ..., "region": ..., "access_key_id": ..., "secret_access_key": ...}}``);
 ``max_object_bytes`` (default 256 MiB) is the largest S3 object body the embedded S3 accepts.
+``workers`` (1-64, default 1) is how many processes serve the port: the first is the writer (every
+state change, the group commit, the background workers); the others are readers that answer read
+calls from the database themselves and hand their records and every other call to the writer
+(``trailpost.readers``).
 ``quotas`` raises (or lowers) adjustable service quotas, as AWS Service Quotas increases do:
 ``outposts.sites=500,outposts.outposts=500`` (names in ``QUOTA_DEFAULTS``, values whole numbers >= 1).
 ``oidc_jwks_file`` names a JSON file mapping OpenID Connect issuer URLs to their JWKS documents
@@ -48,6 +52,7 @@ from typing import Any
 DEFAULT_ACCOUNT_ID = "123456789012"
 ENV_PREFIX = "TRAILPOST_"
 MAX_RETENTION_DAYS = 36500
+MAX_WORKERS = 64
 LOG_LEVELS = ("debug", "info", "warning", "error")
 _ACCESS_KEY_ID = re.compile(r"^\w{16,128}$", re.ASCII)
 _SECRET = re.compile(r"^[\x21-\x7e]{1,128}$")
@@ -99,6 +104,7 @@ class Settings:
     external_buckets_file: Path | None = None
     max_object_bytes: int = 256 * 1024 * 1024
     quotas: Mapping[str, int] = field(default_factory=dict)
+    workers: int = 1
     # Benchmark only (TRAILPOST_BENCH_AUDIT_OFF=1, environment only, no flag): the gateway skips the
     # audit record and the group commit, so bench/api_throughput.py can measure what auditing costs.
     # Never for real use: calls are then not recorded at all. The server warns loudly when it is on.
@@ -164,6 +170,8 @@ class Settings:
         for name in ("delivery_max_file_bytes", "max_object_bytes"):
             if getattr(self, name) < 1024:
                 raise ConfigError(f"{self._origin(name)}: must be at least 1024 bytes")
+        if not 1 <= self.workers <= MAX_WORKERS:
+            raise ConfigError(f"{self._origin('workers')}: must be a whole number of processes, 1-{MAX_WORKERS}")
         if self.tls_key is not None and self.tls_cert is None:
             raise ConfigError(f"{self._origin('tls_key')} needs {env_name('tls_cert')} (or --tls-cert) too")
 
@@ -310,6 +318,7 @@ def _networks(raw: Any, origin: str) -> tuple[Network, ...]:
 
 _PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "port": _integer,
+    "workers": _integer,
     "max_body_bytes": _integer,
     "lifecycle_seconds": _number,
     "event_retention_days": _integer,

@@ -30,9 +30,10 @@ import signal
 import socket
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 
 import orjson
 import uvicorn
@@ -46,6 +47,8 @@ from trailpost.delivery.worker import DeliveryWorker
 from trailpost.gateway.app import Gateway
 from trailpost.identity.accounts import AccountRegistry, RootKey, ensure_default_account, note_key_use
 from trailpost.identity.authorize import authorize
+from trailpost.readers.endpoint import WriterEndpoint
+from trailpost.readers.supervisor import ReaderSupervisor, listening_sockets
 from trailpost.services import token_key
 from trailpost.services.cloudtrail.selectors import data_event_wanted
 from trailpost.services.registry import build_services
@@ -213,22 +216,58 @@ def bind(settings: Settings) -> socket.socket:
 
 
 def serve(settings: Settings) -> None:
-    """Run until SIGINT or SIGTERM, then shut down cleanly; ``StartupError`` if it cannot start."""
-    tls = None
+    """Run until SIGINT or SIGTERM, then shut down cleanly; ``StartupError`` if it cannot start.
+
+    With ``workers`` > 1 this process is the writer: ``workers`` reader processes serve the port
+    (``trailpost.readers``) and hand it what they may not answer; the writer's own HTTP server
+    listens only on a private Unix socket. The readers stop with it.
+    """
     if settings.tls_cert is not None:
         try:
-            tls = server_context(settings.tls_cert, settings.tls_key)
+            server_context(settings.tls_cert, settings.tls_key)  # checked before anything is bound
         except TlsSetupError as exc:
             raise StartupError(str(exc)) from None
-    sock = bind(settings)
+    sockets = bind_all(settings)
     try:
         app = create_app(settings)
     except BaseException:
-        sock.close()
+        for sock in sockets:
+            sock.close()
         raise
+    server = _Server(uvicorn_config(app.gateway, settings))
+    if settings.workers > 1:
+        readers = ReaderSupervisor(settings, sockets)
+        endpoint = WriterEndpoint(app.gateway)
+        app.gateway.on_startup[:0] = [
+            lambda: endpoint.start(readers.link_path),
+            lambda: readers.start(linked=lambda: endpoint.links),
+        ]
+        # Readers first (their calls in flight still reach the writer), then the link, then the rest.
+        app.gateway.on_shutdown[:0] = [lambda: readers.stop(GRACEFUL_SECONDS + 2), endpoint.stop]
+        server.on_exit = readers.signal_stop
+        app.notes.append(f"{settings.workers} reader processes serve the port; this one writes (--workers)")
+        sockets = [readers.private_socket()]
     print(banner(app), flush=True)
-    config = uvicorn.Config(
-        app.gateway,
+    server.run(sockets=sockets)
+
+
+def bind_all(settings: Settings) -> list[socket.socket]:
+    """The writer's listening socket, or one per reader process when ``workers`` > 1."""
+    if settings.workers == 1:
+        return [bind(settings)]
+    try:
+        return listening_sockets(settings, settings.workers)
+    except socket.gaierror as exc:
+        raise StartupError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}") from None
+    except OSError as exc:
+        raise StartupError(f"cannot listen on {settings.endpoint}: {exc.strerror or exc}") from None
+
+
+def uvicorn_config(gateway: Gateway, settings: Settings) -> uvicorn.Config:
+    """How uvicorn runs a gateway (the writer's or a reader's): uvloop, httptools, trailpost's edge."""
+    tls = server_context(settings.tls_cert, settings.tls_key) if settings.tls_cert is not None else None
+    return uvicorn.Config(
+        gateway,
         loop="uvloop",
         http=_HttpProtocol,
         lifespan="on",
@@ -242,11 +281,13 @@ def serve(settings: Settings) -> None:
         # 127.0.0.1; trailpost decides that itself, only for --trusted-proxies (gateway.context).
         proxy_headers=False,
     )
-    _Server(config).run(sockets=[sock])
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's server, returning normally after SIGINT/SIGTERM instead of re-raising the signal."""
+    """uvicorn's server, returning normally after SIGINT/SIGTERM instead of re-raising the signal;
+    ``on_exit`` (the writer's readers) is told at once."""
+
+    on_exit: Callable[[], None] | None = None
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -256,6 +297,18 @@ class _Server(uvicorn.Server):
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        if self.on_exit is not None:
+            self.on_exit()
+
+
+class ReaderServer(_Server):
+    """A reader process's server: it also stops when its link to the writer is lost."""
+
+    def request_exit(self) -> None:
+        self.should_exit = True
 
 
 class _HttpProtocol(HttpToolsProtocol):

@@ -68,6 +68,7 @@ from trailpost.protocol.routing import target_operation
 from trailpost.protocol.serializers import JsonResponseSerializer
 from trailpost.protocol.validation import validate_input
 from trailpost.services.base import ServiceBinding
+from trailpost.store.base import ReadOnlyStoreError
 from trailpost.store.commit import GroupCommit
 from trailpost.store.events import SqliteEventStore, event_store
 from trailpost.store.sqlite import SqliteStateStore
@@ -112,6 +113,10 @@ class Gateway:
         self.console: Callable[[HttpRequest], Awaitable[HttpResponse]] | None = None  # the web console, if mounted
         # Data events (S3 object calls) are stored only when a trail wants them (``server`` sets this).
         self.wants_data_event: Callable[[dict], bool] = lambda record: False
+        # In a reader process (``trailpost.readers``): the link to the writer, which answers what this
+        # process may not (writes, the console) and makes this process's records durable.
+        self.remote: Any = None
+        self.process_name = "writer"  # in the health answer: which of the ``--workers`` processes answered
         self.on_startup: list[Callable[[], Any]] = []
         self.on_shutdown: list[Callable[[], Any]] = []
         # BENCHMARK ONLY (TRAILPOST_BENCH_AUDIT_OFF=1, see Settings.bench_audit_off): no record, no group commit.
@@ -149,7 +154,12 @@ class Gateway:
         try:
             # _audited isolates the handler under its own savepoint and never raises but on a broken
             # record or store: then the whole batch fails (no state change survives without its event).
+            if self.remote is not None:
+                return await self.remote.run(lambda: self._audited(ctx))
             return await self.commits.run(lambda: self._audited(ctx), isolated=False)
+        except ReadOnlyStoreError:
+            # A reader process may not answer this call: the writer answers it (and records it).
+            return await self.remote.forward(request)
         except Exception:
             # The event (or the batch it was in) could not be made durable: fail closed.
             log.exception("could not record %s; the call fails", ctx.operation_name)
@@ -160,10 +170,14 @@ class Gateway:
         """Parse, authorize and dispatch, then store the call's record; runs inside a commit batch."""
         try:
             self._parse(ctx)
+            if self.remote is not None and not self.remote.answers(ctx):
+                raise ReadOnlyStoreError(f"{ctx.operation_name} is answered by the writer")
             for step in self.authorizers:
                 step(ctx)
             with self.store.transaction():  # a failing handler leaves no state behind
                 self._dispatch(ctx)
+        except ReadOnlyStoreError:
+            raise  # a reader process hands the call to the writer (``handle``)
         except ServiceError as error:
             ctx.error, ctx.result = error, None
         except Exception:
@@ -182,7 +196,10 @@ class Gateway:
             # Prepared here, inserted by the committer thread just before the batch commits.
             records = shared_records(record, ctx.recipients) if ctx.recipients else (record,)
             for each in records:  # a cross-account call: the resource owners get their own copies
-                self.commits.stage(self.events.insert, self.events.prepare(each))
+                if self.remote is not None:
+                    self.remote.keep(each)  # the writer gives it its position and commits it
+                else:
+                    self.commits.stage(self.events.insert, self.events.prepare(each))
         elif ctx.operation is None:
             log.info("request to no known operation of %s: %s", ctx.service and ctx.service.name, ctx.error)
         return response
@@ -358,10 +375,20 @@ class Gateway:
         request = await self._read(scope, receive)
         if request is None or isinstance(request, HttpResponse):
             return request
-        if self.console is not None and (request.raw_path == "/console" or request.raw_path.startswith("/console/")):
-            return await self.console(request)  # the web console (trailpost.console): its own headers, no CORS
+        return await self.respond_to(request)
+
+    async def respond_to(self, request: HttpRequest) -> HttpResponse:
+        """The response to a request that has been read (from this process's connections or a reader's)."""
+        if request.raw_path == "/console" or request.raw_path.startswith("/console/"):
+            if self.remote is not None:
+                return await self.remote.forward(request)  # the console's sessions live in the writer
+            if self.console is not None:
+                return await self.console(request)  # the web console (trailpost.console): its own headers, no CORS
         if request.raw_path == HEALTH_PATH and request.method in ("GET", "HEAD"):
-            response = HttpResponse(200, {"Content-Type": "application/json"}, orjson.dumps({"status": "ok"}))
+            health: dict[str, Any] = {"status": "ok", "process": self.process_name}
+            if self.remote is not None:  # a reader: what it answered itself and what it handed over
+                health["recorded"], health["forwarded"] = self.remote.records_sent, self.remote.forwarded
+            response = HttpResponse(200, {"Content-Type": "application/json"}, orjson.dumps(health))
         elif request.method == "OPTIONS" and "access-control-request-method" in request.headers:
             response = _preflight(request)
         else:

@@ -20,8 +20,12 @@ with them (``remember``/``recall``, used by ``identity.authorize``). It can neve
 deactivated or changed key or policy: a temporary SQLite trigger on the store's connection bumps a
 generation at every insert, update or delete of a ``WATCHED_KINDS`` row (access keys, accounts,
 IAM users, roles, groups and managed policies; whoever writes it),
-an entry is used only while the generation it was read at is current, and ``PRAGMA data_version``
-(changed by any other connection's commit) is part of that generation. While a transaction that
+an entry is used only while the generation it was read at is current. Other connections' changes
+(reader processes, the ``account`` command) are seen through a persistent counter,
+``identity_changes``, that real triggers bump at every watched write whoever makes it: when
+``PRAGMA data_version`` says another connection committed, the counter is read, and only if it
+moved is the generation bumped (a reader process thus keeps its cache while the writer commits
+batches that touch no identity row). While a transaction that
 wrote such a row is open, the cache is bypassed (it might still roll back); the first lookup after
 it ended bumps the generation again. Stores without a SQLite connection are read every time. While
 the committer thread holds the connection for a commit, a cached entry of the current generation is
@@ -159,9 +163,12 @@ class KeyCache:
         self.entries: dict[str, tuple[int, dict[str, Any], Principal]] = {}
         # Derived facts kept with the same validity (``remember``/``recall``): callers' policy sets.
         self.derived: dict[tuple[Any, ...], tuple[int, Any]] = {}
+        self.changes = -1  # the persistent ``identity_changes`` counter when last read
         if connection is not None:
             connection.create_function("trailpost_identity_changed", 0, self._changed)
             kinds = ", ".join(f"'{kind}'" for kind in WATCHED_KINDS)
+            if not connection.execute("PRAGMA query_only").fetchone()[0]:
+                connection.executescript(_changes_schema(kinds))
             for event, row in (("INSERT", "new"), ("UPDATE", "old"), ("DELETE", "old")):
                 connection.execute(
                     f"CREATE TEMP TRIGGER IF NOT EXISTS trailpost_identity_{event.lower()} AFTER {event} ON main.state "
@@ -213,9 +220,13 @@ class KeyCache:
         version = connection.execute("PRAGMA data_version").fetchone()[0]
         if version != self.data_version:
             self.data_version = version
-            self.generation += 1
-            self.entries.clear()
-            self.derived.clear()
+            row = connection.execute("SELECT n FROM identity_changes").fetchone()
+            changes = row[0] if row else -2
+            if changes != self.changes or changes < 0:
+                self.changes = changes
+                self.generation += 1
+                self.entries.clear()
+                self.derived.clear()
         return self.generation
 
     def get(self, store: StateStore, access_key_id: str) -> tuple[dict[str, Any], Principal] | None:
@@ -247,6 +258,19 @@ class KeyCache:
         finally:
             if lock is not None:
                 lock.release()
+
+
+def _changes_schema(kinds: str) -> str:
+    """The persistent change counter of identity rows and the triggers that bump it (any connection)."""
+    triggers = "".join(
+        f"CREATE TRIGGER IF NOT EXISTS identity_changes_v1_{event.lower()} AFTER {event} ON state "
+        f"WHEN {row}.kind IN ({kinds}) BEGIN UPDATE identity_changes SET n = n + 1; END;\n"
+        for event, row in (("INSERT", "new"), ("UPDATE", "old"), ("DELETE", "old"))
+    )
+    return (
+        "CREATE TABLE IF NOT EXISTS identity_changes (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);\n"
+        "INSERT OR IGNORE INTO identity_changes VALUES (1, 0);\n" + triggers
+    )
 
 
 DERIVED_MAX = 4096

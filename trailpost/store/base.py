@@ -35,6 +35,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 
+class ReadOnlyStoreError(Exception):
+    """A store opened read-only (a reader process, ``trailpost.readers``) was asked to write: the
+    call must be answered by the writer process instead."""
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One stored document with its address and insertion position."""

@@ -11,6 +11,10 @@ returns, and group commit syncs a batch before acknowledging it, outside the con
 the next batch need not wait for the disk. A commit returned by ``transaction()`` or acknowledged
 by group commit is durable across power loss, as the contract in ``base`` requires.
 Temporary tables and savepoint journals stay in memory (``temp_store=MEMORY``).
+
+A reader process (``trailpost.readers``) opens the same database and then ``seal_read_only``s its
+store: SQLite refuses every write on that connection (``query_only``), and ``put``/``delete`` raise
+``ReadOnlyStoreError`` so the gateway hands the call to the writer process.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from typing import Any
 
 import orjson
 
-from trailpost.store.base import Entry
+from trailpost.store.base import Entry, ReadOnlyStoreError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS state (
@@ -56,6 +60,14 @@ class SqliteStateStore:
         self._wal_path = path.with_name(path.name + "-wal")
         self._wal_fd: int | None = None
         self._wal_lock = threading.Lock()
+        self.read_only = False
+
+    def seal_read_only(self) -> None:
+        """From now on this connection only reads: SQLite refuses writes, ``put``/``delete`` raise
+        ``ReadOnlyStoreError`` (for reader processes, once their caches and triggers are set up)."""
+        with self._lock:
+            self._conn.execute("PRAGMA query_only=1")
+            self.read_only = True
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -146,6 +158,8 @@ class SqliteStateStore:
         return orjson.loads(row[0]) if row else None
 
     def put(self, kind: str, scope: str, key: str, doc: dict[str, Any]) -> None:
+        if self.read_only:
+            raise ReadOnlyStoreError(f"put {kind}")
         data = orjson.dumps(doc)
         with self._lock:
             self._conn.execute(
@@ -155,6 +169,8 @@ class SqliteStateStore:
             )
 
     def delete(self, kind: str, scope: str, key: str) -> bool:
+        if self.read_only:
+            raise ReadOnlyStoreError(f"delete {kind}")
         with self._lock:
             cursor = self._conn.execute("DELETE FROM state WHERE kind=? AND scope=? AND key=?", (kind, scope, key))
         return cursor.rowcount > 0

@@ -1,0 +1,82 @@
+"""The wire between a reader process and the writer: frames, and requests and responses in them.
+
+A frame is ``u32 head length, u32 body length`` (big-endian), then the head (a JSON object) and
+the body (raw bytes). Every frame a reader sends carries an ``id``; the writer's answer carries the
+same ``id``, so a reader may have many calls in flight on one connection, answered in any order.
+
+Heads a reader sends: ``{"id", "op": "records", "records": [...]}`` (CloudTrail records to make
+durable; answered ``{"id", "ok": true}`` once their batch is durable, or ``{"id", "error": ...}``)
+and ``{"id", "op": "forward", "request": {...}}`` with the request body as the frame's body
+(answered ``{"id", "status", "headers"}`` with the response body).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from typing import Any
+
+import orjson
+
+from trailpost.http import HttpRequest, HttpResponse
+from trailpost.tls import TlsInfo
+
+_HEADER = struct.Struct(">II")
+MAX_HEAD = 64 * 1024 * 1024  # a head holds records (each at most 256 KB) or a request's headers
+
+
+class LinkClosed(ConnectionError):
+    """The other end of a reader-writer link went away."""
+
+
+def frame(head: dict[str, Any], body: bytes = b"") -> bytes:
+    """One frame: ``head`` as JSON and ``body`` as they are."""
+    data = orjson.dumps(head)
+    return _HEADER.pack(len(data), len(body)) + data + body
+
+
+async def read_frame(reader: asyncio.StreamReader) -> tuple[dict[str, Any], bytes]:
+    """The next frame from ``reader``; ``LinkClosed`` at the end of the stream."""
+    try:
+        head_size, body_size = _HEADER.unpack(await reader.readexactly(_HEADER.size))
+        if head_size > MAX_HEAD:
+            raise LinkClosed(f"a frame head of {head_size} bytes: the link is out of step")
+        head = orjson.loads(await reader.readexactly(head_size))
+        body = await reader.readexactly(body_size) if body_size else b""
+    except (asyncio.IncompleteReadError, ConnectionError) as exc:
+        raise LinkClosed(str(exc) or "the link closed") from None
+    return head, body
+
+
+def request_head(request: HttpRequest) -> dict[str, Any]:
+    """What the writer needs to answer ``request`` as if it had read it itself (the body goes apart)."""
+    return {
+        "method": request.method,
+        "raw_path": request.raw_path,
+        "query_string": request.query_string,
+        "headers": request.headers,
+        "client_host": request.client_host,
+        "client_port": request.client_port,
+        "scheme": request.scheme,
+        "tls": [request.tls.version, request.tls.cipher_suite] if request.tls is not None else None,
+    }
+
+
+def request_from(head: dict[str, Any], body: bytes) -> HttpRequest:
+    """The request a reader forwarded (never a console-built one: ``console`` stays false)."""
+    tls = head.get("tls")
+    return HttpRequest(
+        method=head["method"],
+        raw_path=head["raw_path"],
+        query_string=head["query_string"],
+        headers=dict(head["headers"]),
+        body=body,
+        client_host=head["client_host"],
+        client_port=int(head["client_port"]),
+        scheme=head["scheme"],
+        tls=TlsInfo(tls[0], tls[1]) if tls else None,
+    )
+
+
+def response_from(head: dict[str, Any], body: bytes) -> HttpResponse:
+    return HttpResponse(int(head["status"]), dict(head["headers"]), body)
