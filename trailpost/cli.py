@@ -132,8 +132,8 @@ def main() -> None:
     "--workers",
     type=int,
     default=None,
-    help="Processes serving the port: one writer, the rest readers that answer read calls themselves "
-    "[env TRAILPOST_WORKERS; default 1].",
+    help="Processes serving the port; above 1, reader processes that answer read calls themselves, with "
+    "one writer process behind them [env TRAILPOST_WORKERS; default 1].",
 )
 def serve(**flags: object) -> None:
     """Run trailpost on one port for every service, until SIGINT or SIGTERM.

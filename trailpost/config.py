@@ -27,10 +27,10 @@ a region's digest signing key is used before a new one takes over; ``external_bu
 a JSON file mapping bucket names to external S3-compatible endpoints
 (``{"bucket": {"endpoint_url": ..., "region": ..., "access_key_id": ..., "secret_access_key": ...}}``);
 ``max_object_bytes`` (default 256 MiB) is the largest S3 object body the embedded S3 accepts.
-``workers`` (1-64, default 1) is how many processes serve the port: the first is the writer (every
-state change, the group commit, the background workers); the others are readers that answer read
-calls from the database themselves and hand their records and every other call to the writer
-(``trailpost.readers``).
+``workers`` (1-64, default 1) is how many processes serve the port: with more than one, that many
+reader processes answer read calls from the database themselves and hand their records and every
+other call to the writer process behind them (every state change, the group commit, the background
+workers; ``trailpost.readers``).
 ``quotas`` raises (or lowers) adjustable service quotas, as AWS Service Quotas increases do:
 ``outposts.sites=500,outposts.outposts=500`` (names in ``QUOTA_DEFAULTS``, values whole numbers >= 1).
 ``oidc_jwks_file`` names a JSON file mapping OpenID Connect issuer URLs to their JWKS documents
