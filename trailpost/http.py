@@ -74,6 +74,9 @@ class HttpRequest:
     scheme: str = "http"
     tls: TlsInfo | None = None
     console: bool = False
+    # True only for a request a reader process hands to the writer after verifying its signature
+    # (``trailpost.readers``): the writer does not compute the signature again. Never set from the wire.
+    verified: bool = False
     _query: list[tuple[str, str]] | None = None
 
     def query_pairs(self) -> list[tuple[str, str]]:

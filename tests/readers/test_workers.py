@@ -246,3 +246,14 @@ def test_lookup_throttling_holds_across_the_processes(tmp_path: Any) -> None:
         assert reader_totals(server)["forwarded"] >= 12
     finally:
         server.stop()
+
+
+def test_the_writer_link_is_private_to_the_user(pair: ServerProcess) -> None:
+    """Readers hand the writer records and pre-verified requests: only this user may reach the link."""
+    assert pair.process is not None
+    reader = _reader_pids(pair)[0]
+    with open(f"/proc/{reader}/cmdline") as cmdline:
+        link = cmdline.read().split("\0")[4]  # python -m trailpost.readers.process <fd> <link> ...
+    directory = os.path.dirname(link)
+    assert os.stat(directory).st_mode & 0o777 == 0o700
+    assert os.path.exists(link)

@@ -158,7 +158,9 @@ class Gateway:
                 return await self.remote.run(lambda: self._audited(ctx))
             return await self.commits.run(lambda: self._audited(ctx), isolated=False)
         except ReadOnlyStoreError:
-            # A reader process may not answer this call: the writer answers it (and records it).
+            # A reader process may not answer this call: the writer answers it (and records it),
+            # without computing the signature this process has just verified.
+            request.verified = ctx.principal is not None
             return await self.remote.forward(request)
         except Exception:
             # The event (or the batch it was in) could not be made durable: fail closed.

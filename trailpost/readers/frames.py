@@ -59,11 +59,13 @@ def request_head(request: HttpRequest) -> dict[str, Any]:
         "client_port": request.client_port,
         "scheme": request.scheme,
         "tls": [request.tls.version, request.tls.cipher_suite] if request.tls is not None else None,
+        "verified": request.verified,
     }
 
 
 def request_from(head: dict[str, Any], body: bytes) -> HttpRequest:
-    """The request a reader forwarded (never a console-built one: ``console`` stays false)."""
+    """The request a reader forwarded (never a console-built one: ``console`` stays false); ``verified``
+    when the reader checked its signature (the writer then checks everything else again)."""
     tls = head.get("tls")
     return HttpRequest(
         method=head["method"],
@@ -75,6 +77,7 @@ def request_from(head: dict[str, Any], body: bytes) -> HttpRequest:
         client_port=int(head["client_port"]),
         scheme=head["scheme"],
         tls=TlsInfo(tls[0], tls[1]) if tls else None,
+        verified=bool(head.get("verified")),
     )
 
 
