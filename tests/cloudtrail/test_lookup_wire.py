@@ -37,7 +37,7 @@ NAME = "WireCall"
 
 def _record(n: int, at: int, **fields: Any) -> dict[str, Any]:
     rec = base_record(fields.pop("name", NAME), at=at, **fields)
-    rec["eventID"] = f"{n:08d}-0000-4000-8000-000000000000"
+    rec["requestID"] = f"{n:08d}-0000-4000-8000-000000000000"  # its number (the store gives the eventID)
     return rec
 
 
@@ -183,12 +183,12 @@ def test_filtered_bodies_match_too(wire: tuple[ServerProcess, int, list[Any]]) -
     client.lookup_events(LookupAttributes=[{"AttributeKey": "Username", "AttributeValue": 'sé"ss\\ion'}], **window)
     client.lookup_events(LookupAttributes=[{"AttributeKey": "ResourceType", "AttributeValue": "T\u00e9<x>"}], **window)
     operation = load_service_model("cloudtrail").operation_model("LookupEvents")
-    by_id = {case[0]["eventID"]: _expected_event(*case) for case in cases}
+    by_number = {case[0]["requestID"]: _expected_event(*case) for case in cases}
     wanted = [["00000007-0000-4000-8000-000000000000", "00000001-0000-4000-8000-000000000000"]]
     wanted += [["00000002-0000-4000-8000-000000000000"], ["00000003-0000-4000-8000-000000000000"]]
     assert len(bodies) == 3
-    for body, ids in zip(bodies, wanted, strict=True):
-        result = {"Events": [by_id[event_id] for event_id in ids]}
+    for body, numbers in zip(bodies, wanted, strict=True):
+        result = {"Events": [by_number[number] for number in numbers]}
         assert body == JsonResponseSerializer().serialize(operation, result).body
 
 

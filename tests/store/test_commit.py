@@ -240,17 +240,18 @@ def test_staged_records_are_written_with_their_batch_and_a_failing_sink_fails_it
     """``stage``: the committer writes what work staged in the batch's transaction, or nothing of the batch."""
     state, events = _open(tmp_path / "db")
     group = GroupCommit(state)
+    records = {n: _record(n) for n in (1, 2, 3, 99)}  # ``prepare`` gives each the eventID of its position
 
     async def call(n: int) -> None:
         def work() -> None:
             state.put("test.doc", "s", str(n), {})
-            group.stage(events.insert, events.prepare(_record(n)))
+            group.stage(events.insert, events.prepare(records[n]))
 
         await group.run(work, isolated=False)
 
     async def failing_isolated() -> None:
         def work() -> None:
-            group.stage(events.insert, events.prepare(_record(99)))
+            group.stage(events.insert, events.prepare(records[99]))
             raise RuntimeError("handler failed after staging")
 
         await group.run(work)
@@ -260,7 +261,7 @@ def test_staged_records_are_written_with_their_batch_and_a_failing_sink_fails_it
 
     first, failed, second = asyncio.run(main())
     assert first is None and second is None and isinstance(failed, RuntimeError)
-    assert sorted(e.record["eventID"] for e in events.iter_all()) == [_record(1)["eventID"], _record(2)["eventID"]]
+    assert sorted(e.record["eventID"] for e in events.iter_all()) == sorted(records[n]["eventID"] for n in (1, 2))
     seqs = [e.seq for e in events.iter_all()]
     assert seqs == sorted(seqs)
 

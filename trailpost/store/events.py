@@ -14,13 +14,22 @@ Event history (``lookup``) is served from indexes only, newest first:
   index range scan with no sort;
 * a record's resources go to the side table ``event_resources`` (one row per distinct
   ``ResourceType`` value and per ``ResourceName`` value: the resource's name and its full ARN),
-  indexed the same way; EventId uses the unique index on ``event_id``;
+  indexed the same way;
+* EventId has no index: the store gives every record the ``eventID`` of its position
+  (``event_ids``, a keyed permutation; the key is the ``event_id_key`` row of ``event_store_meta``,
+  32 random bytes made with the schema, so a copied database keeps resolving its ids), and an
+  EventId lookup decrypts the id to a position and reads that row, checking the stored id exactly
+  (letter case included). A database made before (``event_id`` ``UNIQUE``, random ids) keeps its
+  unique index and is looked up through it, old ids and new alike;
 * Insights events (``category = 'Insight'``) have their own partial time index.
 
-Rules: ``event_time`` is whole seconds (the record's ``eventTime``); pages resume after a cursor
-``(event_time, seq)``; ``prune`` deletes the oldest events (and their resource rows) in bounded
-chunks through the ``event_time`` index. ``event_store(state)`` gives the one event store of a
-state store, shared by the gateway (which appends) and CloudTrail (which looks up).
+Rules: ``prepare`` overwrites the record's ``eventID`` (the caller's is a placeholder): the id a
+client sees in LookupEvents, delivered log files, the console and the CLI is the stored one; each
+copy of a shared cross-account call has its own position and so its own id. ``event_time`` is
+whole seconds (the record's ``eventTime``); pages resume after a cursor ``(event_time, seq)``;
+``prune`` deletes the oldest events (and their resource rows) in bounded chunks through the
+``event_time`` index. ``event_store(state)`` gives the one event store of a state store, shared
+by the gateway (which appends) and CloudTrail (which looks up).
 
 Contract for other engines (PostgreSQL): ``append`` joins the current transaction; a record is
 visible to readers once that transaction commits; ``seq`` increases in commit order per writer.
@@ -39,10 +48,12 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from trailpost.store.event_ids import EventIds, new_key
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
     seq          INTEGER PRIMARY KEY AUTOINCREMENT,
-    event_id     TEXT NOT NULL UNIQUE,
+    event_id     TEXT NOT NULL,
     account_id   TEXT NOT NULL,
     region       TEXT NOT NULL,
     event_time   INTEGER NOT NULL,
@@ -81,9 +92,14 @@ CREATE TABLE IF NOT EXISTS event_resources (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS event_resources_lookup
     ON event_resources (account_id, region, attribute, value, event_time, seq);
+CREATE TABLE IF NOT EXISTS event_store_meta (
+    name  TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+) WITHOUT ROWID;
 """
 
 MANAGEMENT, INSIGHT = "Management", "Insight"
+ID_KEY = "event_id_key"  # the event_store_meta row holding the eventID permutation's key
 CACHE_KIB = 128 * 1024  # page cache of the shared connection
 # Lookup attribute -> the events column it filters on (the resource attributes use the side table).
 COLUMNS = {
@@ -285,6 +301,9 @@ class SqliteEventStore:
             self._conn.executescript(SCHEMA)
             if fresh:
                 self._backfill_resources()
+            self.ids = EventIds(self._id_key())
+            # A database made before ids were positions has the UNIQUE index of ``event_id``.
+            self.legacy_ids = _has_event_id_index(self._conn)
         self._seqs = itertools.count(self._next_seq_from_table())
 
     # -- writing --------------------------------------------------------------------------------
@@ -296,15 +315,27 @@ class SqliteEventStore:
             row = self._conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
         return max(used, row[0] if row else 0) + 1
 
+    def _id_key(self) -> bytes:
+        """The eventID key of this database, made (and committed) on first use."""
+        select = f"SELECT value FROM event_store_meta WHERE name = '{ID_KEY}'"
+        row = self._conn.execute(select).fetchone()
+        if row is None:
+            insert = "INSERT OR IGNORE INTO event_store_meta (name, value) VALUES (?, ?)"
+            self._conn.execute(insert, (ID_KEY, new_key()))
+            row = self._conn.execute(select).fetchone()  # another process may have won the race
+        return bytes(row[0])
+
     def prepare(self, record: dict[str, Any]) -> PreparedEvent:
-        """``record`` as rows, with its position drawn now (pure Python: the caller's thread).
+        """``record`` as rows, with its position drawn now and its ``eventID`` set to that position's
+        (pure Python: the caller's thread).
 
         Positions come from a counter read from the table once: this process is the one writer of
         its data directory. They increase in the order records are prepared, which is the order
         their batches commit in (a batch's work runs only after the previous batch committed).
         """
-        row = _row(record)
         seq = next(self._seqs)
+        record["eventID"] = self.ids.event_id(seq)
+        row = _row(record)
         extra: list[tuple[Any, ...]] = []
         if row[9] == MANAGEMENT and record.get("resources"):
             extra = [(seq, a, v, row[1], row[2], row[3]) for a, v in _lookup_values(record)]
@@ -419,7 +450,12 @@ class SqliteEventStore:
         else:
             where = ""
             filters: tuple[Any, ...] = ()
-            if key is not None:
+            if key == "EventId" and not self.legacy_ids:
+                position = self.ids.position(value)
+                if position is None:
+                    return []  # no position has this id: never issued here
+                where, filters = " AND e.seq = ? AND e.event_id = ?", (position, value)
+            elif key is not None:
                 where = f" AND e.{COLUMNS[key]} = ?"
                 filters = (value,)
             sql = (
@@ -460,6 +496,15 @@ class SqliteEventStore:
     def count(self) -> int:
         with self._lock:
             return int(self._conn.execute("SELECT count(*) FROM events").fetchone()[0])
+
+
+def _has_event_id_index(conn: sqlite3.Connection) -> bool:
+    """Whether ``events`` has an index on ``event_id`` alone (the UNIQUE one of databases made before)."""
+    for _n, name, *_rest in conn.execute("PRAGMA index_list(events)").fetchall():
+        columns = [row[2] for row in conn.execute(f'PRAGMA index_info("{name}")').fetchall()]
+        if columns == ["event_id"]:
+            return True
+    return False
 
 
 _STORES: weakref.WeakKeyDictionary[Any, SqliteEventStore] = weakref.WeakKeyDictionary()
