@@ -8,7 +8,9 @@ responseElements, additionalEventData, requestID, eventID, readOnly, resources, 
 apiVersion, managementEvent, recipientAccountId, eventCategory, tlsDetails``. Rules that are easy
 to get wrong:
 
-* ``requestID`` is the ``x-amzn-RequestId`` the client received; ``eventID`` a fresh UUID;
+* ``requestID`` is the ``x-amzn-RequestId`` the client received; ``eventID`` a placeholder
+  (``PENDING_EVENT_ID``) that the event store replaces with the id of the record's position when
+  it stores it (``store.event_ids``);
 * ``requestParameters`` and ``responseElements`` are always present, ``null`` when empty;
   ``requestParameters`` is ``null`` too when the input could not be read as the model's types
   (``SerializationException``: like AWS, there is no input object to show);
@@ -49,6 +51,8 @@ from trailpost.gateway.context import RequestContext
 from trailpost.protocol.timestamps import iso8601_epoch
 
 EVENT_VERSION = "1.11"
+# What a record carries as ``eventID`` until the event store stores it and gives it its own.
+PENDING_EVENT_ID = "00000000-0000-4000-8000-000000000000"
 GLOBAL_SERVICE_REGIONS = {"iam": "us-east-1"}
 # Services whose records carry ``apiVersion`` (AWS sets it for some REST services, e.g. Route 53);
 # no served service's recorded events have it.

@@ -33,7 +33,8 @@ def shared_records(record: dict[str, Any], recipients: list[str]) -> list[dict[s
         "accountId": identity.get("accountId", caller_account),
     }
     for account in others:
-        copy = {**record, "userIdentity": owner_view, "eventID": str(uuid.uuid4()), "recipientAccountId": account}
+        # Its own eventID comes with its own position in the event store (``store.events.prepare``).
+        copy = {**record, "userIdentity": owner_view, "recipientAccountId": account}
         copies.append(_with_shared_id(copy, shared_id))
     return copies
 

@@ -28,13 +28,13 @@ from __future__ import annotations
 import hmac
 import logging
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from trailpost.audit.record import PENDING_EVENT_ID
 from trailpost.audit.signin import console_login_record
 from trailpost.console.pages import (
     browser_context,
@@ -139,7 +139,7 @@ async def record_signin(request: Request, attempt: Attempt, login_to: str) -> cr
     record = console_login_record(
         attempt.principal,
         success=attempt.success,
-        event_id=str(uuid.uuid4()),
+        event_id=PENDING_EVENT_ID,  # the event store gives the record its id
         event_time=time.time(),
         source_ip=ctx.source_ip,
         user_agent=request.headers.get("user-agent", ""),

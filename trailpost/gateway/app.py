@@ -52,11 +52,11 @@ from typing import Any
 import orjson
 from botocore.model import OperationModel
 
-from trailpost.audit.record import build_record
+from trailpost.audit.record import PENDING_EVENT_ID, build_record
 from trailpost.audit.sharing import shared_records
 from trailpost.config import Settings
 from trailpost.gateway.authenticate import auth_error, authenticate, unsigned_principal
-from trailpost.gateway.context import RequestContext, request_ids
+from trailpost.gateway.context import RequestContext, request_id
 from trailpost.http import HttpRequest, HttpResponse, MalformedEncoding, check_request_target, read_headers
 from trailpost.identity.accounts import AccountRegistry
 from trailpost.identity.sigv4 import AuthFailure, read_authorization
@@ -131,10 +131,7 @@ class Gateway:
 
     async def handle(self, request: HttpRequest) -> HttpResponse:
         """Answer one API request; every call whose caller is known is recorded before the answer."""
-        request_id, event_id = request_ids()
-        ctx = RequestContext(
-            request=request, store=self.store, settings=self.settings, request_id=request_id, event_id=event_id
-        )
+        ctx = RequestContext(request=request, store=self.store, settings=self.settings, request_id=request_id())
         try:
             self._route_and_authenticate(ctx)
         except ServiceError as error:
@@ -189,7 +186,7 @@ class Gateway:
         if ctx.operation is not None and audit:  # audit=False only with the benchmark-only switch
             record = build_record(
                 ctx,
-                event_id=ctx.event_id or str(uuid.uuid4()),
+                event_id=PENDING_EVENT_ID,  # the event store gives each stored record its id
                 event_time=time.time(),
                 response_bytes=len(response.body),
             )

@@ -61,8 +61,6 @@ class RequestContext:
     # Other accounts that receive a copy of this call's record (owners of a resource a cross-account
     # call acts on; ``audit.sharing``).
     recipients: list[str] = field(default_factory=list)
-    # The record's ``eventID`` (``Gateway.handle`` draws it with the request id, ``request_ids``).
-    event_id: str = ""
 
     @property
     def account_id(self) -> str:
@@ -105,10 +103,9 @@ class RequestContext:
 _VARIANT = "89ab"
 
 
-def request_ids() -> tuple[str, str]:
-    """Two distinct random (version 4) UUIDs from one ``os.urandom`` call: a request id and an event id."""
-    raw = os.urandom(32).hex()
-    return _uuid4_text(raw[:32]), _uuid4_text(raw[32:])
+def request_id() -> str:
+    """A random (version 4) UUID: the call's request id (its ``eventID`` is the event store's to give)."""
+    return _uuid4_text(os.urandom(16).hex())
 
 
 def _uuid4_text(hexits: str) -> str:
