@@ -257,3 +257,34 @@ def test_the_writer_link_is_private_to_the_user(pair: ServerProcess) -> None:
     directory = os.path.dirname(link)
     assert os.stat(directory).st_mode & 0o777 == 0o700
     assert os.path.exists(link)
+
+
+def test_s3_objects_travel_through_the_readers_whole(pair: ServerProcess) -> None:
+    """S3 calls are the writer's: bodies of megabytes go through a reader to it and back intact."""
+    s3 = pair.client("s3")
+    s3.create_bucket(Bucket="workers-bucket")
+    body = os.urandom(3 * 1024 * 1024)
+    for index in range(6):
+        fresh(s3).put_object(Bucket="workers-bucket", Key=f"k{index}", Body=body)
+        assert fresh(s3).get_object(Bucket="workers-bucket", Key=f"k{index}")["Body"].read() == body
+
+
+def test_https_through_the_readers_keeps_tls_details(tmp_path: Any) -> None:
+    """With --tls-cert the readers serve HTTPS; reads (answered there) and writes (handed to the
+    writer) are recorded with the TLS facts of the client's own connection."""
+    from tests.audit.stored import record_of
+    from tests.audit.test_tls import TlsServer, make_certificate
+
+    cert, key = make_certificate(tmp_path / "pki")
+    server = TlsServer(tmp_path / "data", cert, ["--tls-cert", str(cert), "--tls-key", str(key), "--workers", "2"])
+    try:
+        outposts = server.client()
+        for index in range(8):
+            made = fresh(outposts).create_site(Name=f"tls{index}")
+            read = fresh(outposts).get_site(SiteId=made["Site"]["SiteId"])
+            for answer in (made, read):
+                record = record_of(server.data_dir, answer["ResponseMetadata"]["RequestId"])
+                assert record["tlsDetails"]["tlsVersion"].startswith("TLSv1.")
+                assert record["tlsDetails"]["cipherSuite"]
+    finally:
+        server.stop()
