@@ -65,12 +65,13 @@ bench-server: $(VENV)/.bench
 bench-lookup: $(VENV)/.runtime
 	$(BIN)/python -m bench.lookup_events $(BENCH_ARGS)
 
-# API benchmark (bench/api_throughput.py): audited calls against audit off, the bare ceiling and moto's server,
+# API benchmark (bench/api_throughput.py): audited calls (one process and --workers 2) against audit off, the bare
+# ceiling and moto's server,
 # wrk at 1/16/64 connections, event durability and memory, in one run; results in bench/RESULTS.md.
-# Full: about 16 minutes on a quiet machine; `make bench-quick` (= bench-api --quick): under 3 minutes.
+# Full: about 20 minutes on a quiet machine; `make bench-quick` (= bench-api --quick): under 3 minutes.
 # `make bench-profile`: py-spy on audited CreateSite and ListSites (about 1 minute).
 # `make bench` runs every part in turn: server stack (~5 min), LookupEvents (~2 min; the first time also
-# ~20 min and ~21 GB to generate bench/out/), API (~16 min), profile (~1 min), CPU per call, delivery and
+# ~20 min and ~21 GB to generate bench/out/), API (~20 min), profile (~1 min), CPU per call, delivery and
 # validate-logs (~3 min): about 30 minutes with bench/out/ in place. A failing part does
 # not stop the others; the exit status says whether any failed.
 .PHONY: bench bench-api bench-quick bench-profile bench-wrk
