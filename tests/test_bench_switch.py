@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.api_report import AUDIT_OFF, AUDITED, BARE, MOTO, ApiResults, section
+from bench.api_report import AUDIT_OFF, AUDITED, BARE, MOTO, WORKERS, ApiResults, section
 from bench.harness import Run
 from bench.server_report import replace_section
 from tests.support.server import ServerProcess
@@ -62,9 +62,12 @@ def test_report_section_from_sample_figures(tmp_path: Path) -> None:
     for config, factor in ((AUDITED, 1.0), (AUDIT_OFF, 1.5), (BARE, 10.0)):
         results.runs[(config, "CreateSite")] = [_run(1, 400 * factor), _run(64, 2000 * factor)]
         results.runs[(config, "ListSites")] = [_run(1, 500 * factor), _run(64, 3000 * factor, non2xx=3)]
+    results.runs[(WORKERS, "CreateSite")] = [_run(1, 300), _run(64, 3000)]
+    results.runs[(WORKERS, "ListSites")] = [_run(1, 400), _run(64, 4500)]
     results.runs[(MOTO, "CreateTrail")] = [_run(1, 400), _run(64, 100, p99_ms=280)]
     results.runs[(MOTO, "CreateTrail")][1].other_cores = 0.9  # another session's load during that run
     results.peers = {"CreateTrail": "CreateSite"}
+    results.lookups_10m = {"one process": 1800.0, "`--workers 2`": 3000.0}
     results.noise = [0.02, 0.05]
     results.memory = {AUDITED: {"idle": 80.0, "load": 120.0, "after": 100.0}}
     results.store_alone = {
@@ -89,7 +92,18 @@ def test_report_section_from_sample_figures(tmp_path: Path) -> None:
     assert "batches of 1000 (20,000 records, one commit each batch) | 21,000 |" in text
     assert "| trailpost audited | 80 MiB | 120 MiB | 100 MiB |" in text
     assert "10M events stored | skipped |" in text
-    assert all(line.count("|") in (0, 4, 5, 8, 11, 13) for line in lines if line.startswith("|"))
+    # One process against ``--workers 2``, side by side, and their targets.
+    side_by_side = (
+        "| ListSites | 64 | 3,000 **(3 errors)** | 1.50 ms / 5.00 ms | 0.95 | 4,500 | 1.50 ms / 5.00 ms | 0.95 |"
+    )
+    assert side_by_side + " 1.50 |" in text
+    assert (
+        "| audited CreateSite, `--workers 2`, at 64 connections >= 10,000 req/s | 3,000 | **missed** (3.3x off) |"
+        in text
+    )
+    assert "| LookupEvents with 10M events stored, `--workers 2`, at 64 connections >= 5,000 req/s | 3,000 |" in text
+    assert "| CreateSite (`--workers 2`) against moto CreateTrail at 64 connections >= 20x | 30.0 |" in text
+    assert all(line.count("|") in (0, 4, 5, 6, 8, 10, 11, 13) for line in lines if line.startswith("|"))
     target = tmp_path / "RESULTS.md"
     target.write_text("# Benchmark results\n\n<!-- other:begin -->\nkept\n<!-- other:end -->\n")
     replace_section(target, "api-throughput:quick", text)
