@@ -231,18 +231,31 @@ def stored_resources(record: bytes) -> list[dict[str, Any]]:
     """``resources_of`` for a stored record, parsing only its ``resources`` array when it can.
 
     Records are stored as the record builder orders them, ``resources`` right before
-    ``eventType``; if that slice does not parse, the whole record is read instead.
+    ``eventType``; if that slice does not parse, the whole record is read instead. The list may be
+    shared with other callers: never change it.
     """
     start = record.find(b'"resources":[')
     if start < 0:
         return []
     end = record.find(b'],"eventType"', start)
     if end > 0:
-        try:
-            return resources_of({"resources": orjson.loads(record[start + 12 : end + 1])})
-        except orjson.JSONDecodeError:
-            pass
+        found = _resources_of_slice(record[start + 12 : end + 1])
+        if found is not None:
+            return found
     return resources_of(orjson.loads(record))
+
+
+@lru_cache(maxsize=1024)
+def _resources_of_slice(text: bytes) -> list[dict[str, Any]] | None:
+    """``resources_of`` a record's ``resources`` array as stored, or ``None`` if it does not parse.
+
+    Cached: the events of a page often name the same resources (a site, an outpost), so most are
+    parsed once. The list is shared between callers, which only read it (LookupEvents serializes it).
+    """
+    try:
+        return resources_of({"resources": orjson.loads(text)})
+    except orjson.JSONDecodeError:
+        return None
 
 
 def _lookup_values(record: dict[str, Any]) -> set[tuple[str, str]]:
