@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import platform
 import re
+import shutil
 import statistics
 import subprocess
 from collections.abc import Callable, Sequence
@@ -121,13 +122,20 @@ def machine(packages: Sequence[str] = PACKAGES) -> list[str]:
     """Bullet lines: nproc, CPU model, memory, kernel; Python, package and wrk versions."""
     model = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.M)
     mem = re.search(r"^MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text(), re.M)
-    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False).stdout.split("[")[0]
+    wrk = _wrk_version()
     versions = ", ".join(f"{p} {_version(p)}" for p in packages)
     return [
         f"- machine: `nproc` {len(os.sched_getaffinity(0))}, {model[1] if model else 'unknown CPU'}, "
         f"{int(mem[1]) / 1048576 if mem else 0:.1f} GiB RAM, Linux {platform.release()}",
         f"- Python {platform.python_version()}; {versions}; {wrk.strip()}",
     ]
+
+
+def _wrk_version() -> str:
+    """wrk's own version line, or a note that this machine has none (in-process parts need none)."""
+    if shutil.which("wrk") is None:
+        return "wrk not installed"
+    return subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False).stdout.split("[")[0]
 
 
 def _version(package: str) -> str:

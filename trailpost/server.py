@@ -39,6 +39,7 @@ import orjson
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from trailpost import collector
 from trailpost.config import Settings
 from trailpost.console import Console
 from trailpost.delivery.destinations import load_external_buckets
@@ -247,6 +248,7 @@ def serve(settings: Settings) -> None:
         server.on_exit = readers.signal_stop
         app.notes.append(f"{settings.workers} reader processes serve the port; this one writes (--workers)")
         sockets = [readers.private_socket()]
+    app.gateway.on_startup.append(collector.settle)  # last: freezes what startup built
     print(banner(app), flush=True)
     server.run(sockets=sockets)
 

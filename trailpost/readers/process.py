@@ -18,6 +18,7 @@ import socket
 import sys
 from pathlib import Path
 
+from trailpost import collector
 from trailpost.config import Settings
 from trailpost.gateway.app import Gateway
 from trailpost.identity.accounts import note_key_use
@@ -55,6 +56,7 @@ def run_reader(settings: Settings, sock: socket.socket, link_path: Path, name: s
 
     gateway, link = reader_gateway(settings, name)
     gateway.on_startup.insert(0, lambda: link.connect(link_path, writer_pid))
+    gateway.on_startup.append(collector.settle)  # last: freezes what startup built
     server = ReaderServer(uvicorn_config(gateway, settings))
     link.on_lost = server.request_exit
     server.run(sockets=[sock])
