@@ -63,7 +63,8 @@ CREATE TABLE IF NOT EXISTS events (
     access_key_id TEXT,
     read_only    INTEGER NOT NULL,
     category     TEXT NOT NULL,
-    record       BLOB NOT NULL
+    record       BLOB NOT NULL,
+    wire_resources BLOB
 );
 DROP INDEX IF EXISTS events_by_time;
 CREATE INDEX IF NOT EXISTS events_by_age ON events (event_time);
@@ -98,7 +99,7 @@ CREATE TABLE IF NOT EXISTS event_store_meta (
 ) WITHOUT ROWID;
 """
 
-MANAGEMENT, INSIGHT = "Management", "Insight"
+MANAGEMENT, INSIGHT, DATA = "Management", "Insight", "Data"
 ID_KEY = "event_id_key"  # the event_store_meta row holding the eventID permutation's key
 CACHE_KIB = 128 * 1024  # page cache of the shared connection
 # Lookup attribute -> the events column it filters on (the resource attributes use the side table).
@@ -112,11 +113,12 @@ COLUMNS = {
 }
 RESOURCE_ATTRIBUTES = ("ResourceType", "ResourceName")
 _SELECT = (
-    "e.seq, e.event_id, e.event_time, e.event_name, e.event_source, e.username, e.access_key_id, e.read_only, e.record"
+    "e.seq, e.event_id, e.event_time, e.event_name, e.event_source, e.username, e.access_key_id, e.read_only, "
+    "e.record, e.wire_resources"
 )
 _INSERT = (
     "INSERT INTO events (seq, event_id, account_id, region, event_time, event_name, event_source, "
-    "username, access_key_id, read_only, category, record) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+    "username, access_key_id, read_only, category, record, wire_resources) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
 _INSERT_RESOURCE = (
     "INSERT OR IGNORE INTO event_resources (seq, attribute, value, account_id, region, event_time) VALUES (?,?,?,?,?,?)"
@@ -158,7 +160,9 @@ class HistoryEvent(NamedTuple):
     """An Event history row: the lookup columns and the record as stored (compact JSON bytes).
 
     A tuple in ``lookup``'s column order, so a page is made from SQLite's rows without a call per
-    field; ``read_only`` is the stored ``0``/``1``.
+    field; ``read_only`` is the stored ``0``/``1``; ``wire_resources`` is LookupEvents' ``Resources``
+    as JSON, written with the record (``None`` for rows stored before that column existed: then
+    ``stored_resources(record)`` gives them).
     """
 
     seq: int
@@ -170,6 +174,7 @@ class HistoryEvent(NamedTuple):
     access_key_id: str | None
     read_only: int
     record: bytes
+    wire_resources: bytes | None = None
 
     @property
     def cursor(self) -> tuple[int, int]:
@@ -280,8 +285,14 @@ def _epoch(text: str) -> int:
 
 
 def _row(record: dict[str, Any]) -> tuple[Any, ...]:
-    """The ``events`` columns of ``record`` after ``seq``: ``_INSERT``'s parameters but the first."""
+    """The ``events`` columns of ``record`` after ``seq``: ``_INSERT``'s parameters but the first.
+
+    ``wire_resources`` (the last) is what LookupEvents answers as the event's ``Resources``, made
+    once here rather than parsed out of the record at every lookup; data events, which Event history
+    never shows, have none.
+    """
     identity = record.get("userIdentity") or {}
+    category = record.get("eventCategory", MANAGEMENT)
     return (
         record["eventID"],
         record.get("recipientAccountId") or identity.get("accountId", ""),
@@ -292,8 +303,9 @@ def _row(record: dict[str, Any]) -> tuple[Any, ...]:
         username_of(record),
         identity.get("accessKeyId") or None,
         1 if record.get("readOnly") else 0,
-        record.get("eventCategory", MANAGEMENT),
+        category,
         orjson.dumps(record),
+        None if category == DATA else orjson.dumps(resources_of(record)),
     )
 
 
@@ -314,6 +326,7 @@ class SqliteEventStore:
             self._conn.executescript(SCHEMA)
             if fresh:
                 self._backfill_resources()
+            _add_wire_resources(self._conn)
             self.ids = EventIds(self._id_key())
             # A database made before ids were positions has the UNIQUE index of ``event_id``.
             self.legacy_ids = _has_event_id_index(self._conn)
@@ -509,6 +522,14 @@ class SqliteEventStore:
     def count(self) -> int:
         with self._lock:
             return int(self._conn.execute("SELECT count(*) FROM events").fetchone()[0])
+
+
+def _add_wire_resources(conn: sqlite3.Connection) -> None:
+    """Give an ``events`` table made before ``wire_resources`` existed that column (instant in SQLite:
+    old rows read it as ``NULL`` and keep being answered from their record)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(events)").fetchall()}
+    if "wire_resources" not in columns:
+        conn.execute("ALTER TABLE events ADD COLUMN wire_resources BLOB")
 
 
 def _has_event_id_index(conn: sqlite3.Connection) -> bool:

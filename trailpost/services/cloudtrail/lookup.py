@@ -117,11 +117,12 @@ def _events(rows: list[HistoryEvent]) -> list[dict[str, Any]]:
     """The ``Event`` members of a page in wire form, straight from the store's rows.
 
     Model member order, absent members left out (``AccessKeyId`` when empty, ``Username`` when
-    null), ``EventTime`` already JSON (``responses.event_time``), ``Resources`` parsed only from
-    records that have any, ``CloudTrailEvent`` the stored record.
+    null), ``EventTime`` and ``Resources`` already JSON (``responses.event_time``, the stored
+    ``wire_resources``; rows stored before that column existed parse theirs from the record),
+    ``CloudTrailEvent`` the stored record.
     """
     events: list[dict[str, Any]] = []
-    for _seq, event_id, at, name, source, username, key, read_only, record in rows:
+    for _seq, event_id, at, name, source, username, key, read_only, record, resources in rows:
         event: dict[str, Any] = {"EventId": event_id, "EventName": name, "ReadOnly": "true" if read_only else "false"}
         if key:
             event["AccessKeyId"] = key
@@ -129,7 +130,7 @@ def _events(rows: list[HistoryEvent]) -> list[dict[str, Any]]:
         event["EventSource"] = source
         if username is not None:
             event["Username"] = username
-        event["Resources"] = stored_resources(record)
+        event["Resources"] = orjson.Fragment(resources) if resources is not None else stored_resources(record)
         event["CloudTrailEvent"] = record.decode()
         events.append(event)
     return events
