@@ -102,6 +102,23 @@ def test_writes_reaching_the_reader_are_answered_by_the_writer(pair: ServerProce
     assert len(created) == 20
 
 
+def test_a_malformed_write_goes_to_the_writer_unparsed_and_is_recorded_once(pair: ServerProcess) -> None:
+    outposts = pair.client("outposts", region="ca-central-1", parameter_validation=False)
+    before = reader_totals(pair)
+    for _ in range(10):
+        with pytest.raises(ClientError) as caught:
+            fresh(outposts).create_site(Name="")  # shorter than the model's minimum
+        assert caught.value.response["Error"]["Code"] == "ValidationException"
+    after = reader_totals(pair)
+    # The readers routed each call, saw a write and handed it over before parsing it: the writer
+    # answered and recorded every one.
+    assert after["forwarded"] - before["forwarded"] == 10
+    assert after["recorded"] == before["recorded"]
+    failed = [orjson.loads(e["CloudTrailEvent"]) for e in all_events(pair, "CreateSite", region="ca-central-1")]
+    assert len(failed) == 10
+    assert {r["errorCode"] for r in failed} == {"ValidationException"}
+
+
 def test_a_write_is_seen_by_the_next_read_whichever_process_answers(pair: ServerProcess) -> None:
     outposts = pair.client("outposts", region="ap-south-1")
     for i in range(15):

@@ -168,9 +168,11 @@ class Gateway:
     def _audited(self, ctx: RequestContext, audit: bool = True) -> HttpResponse:
         """Parse, authorize and dispatch, then store the call's record; runs inside a commit batch."""
         try:
-            self._parse(ctx)
+            self._route(ctx)
             if self.remote is not None and not self.remote.answers(ctx):
+                # Before parsing: the writer parses and validates the call itself.
                 raise ReadOnlyStoreError(f"{ctx.operation_name} is answered by the writer")
+            self._parse(ctx)
             for step in self.authorizers:
                 step(ctx)
             with self.store.transaction():  # a failing handler leaves no state behind
@@ -280,21 +282,30 @@ class Gateway:
             return binding
         return None
 
-    def _parse(self, ctx: RequestContext) -> None:
+    def _route(self, ctx: RequestContext) -> None:
+        """The operation the request names (``ctx.operation``) and its URI labels (``ctx.labels``)."""
         binding = ctx.service
         assert binding is not None
         request = ctx.request
         try:
             if binding.router is not None:
-                operation, labels = binding.router.match(request)
+                ctx.operation, ctx.labels = binding.router.match(request)
             elif binding.protocol == "query":
-                operation, labels = _query_operation(binding, request), {}
+                ctx.operation = _query_operation(binding, request)
             else:
-                operation, labels = target_operation(binding.model, request.headers.get("x-amz-target")), {}
-            ctx.operation = operation
+                ctx.operation = target_operation(binding.model, request.headers.get("x-amz-target"))
+        except (MalformedEncoding, UnicodeDecodeError) as exc:
+            raise errors.SerializationException(f"Malformed request: {exc}") from None
+
+    def _parse(self, ctx: RequestContext) -> None:
+        """The routed operation's parameters, parsed and validated (``ctx.wire_params``, ``ctx.params``)."""
+        binding, operation = ctx.service, ctx.operation
+        assert binding is not None and operation is not None
+        request = ctx.request
+        try:
             if binding.protocol == "json":
                 self._check_json_content_type(request)
-            wire = binding.parser.parse(operation, request, labels)
+            wire = binding.parser.parse(operation, request, ctx.labels)
         except (MalformedEncoding, UnicodeDecodeError) as exc:
             raise errors.SerializationException(f"Malformed request: {exc}") from None
         ctx.wire_params = wire

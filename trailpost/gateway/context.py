@@ -54,6 +54,7 @@ class RequestContext:
     operation: OperationModel | None = None
     principal: Principal | None = None
     region: str = ""
+    labels: dict[str, str] = field(default_factory=dict)  # the URI labels of a REST operation's route
     wire_params: dict[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     result: dict[str, Any] | None = None
