@@ -58,18 +58,30 @@ class Profile:
 
     call: str
     run: Run
+    writer_pid: int = 0
     samples: int = 0
     threads: Counter[str] = field(default_factory=Counter)
+    processes: Counter[str] = field(default_factory=Counter)
     self_: Counter[str] = field(default_factory=Counter)
     inclusive: Counter[str] = field(default_factory=Counter)
 
     def add(self, stack: str, count: int) -> None:
-        frames = [f for f in stack.split(";") if not f.startswith(("thread ", "process "))]
+        parts = stack.split(";")
+        frames = [f for f in parts if not f.startswith(("thread ", "process "))]
         if not frames:
             return
         self.samples += count
-        worker = any(f.startswith("_worker (") for f in frames)
-        self.threads["commit thread" if worker else "event loop"] += count
+        process = next((f for f in parts if f.startswith("process ")), None)
+        if process is not None:  # --subprocesses: the writer is the server's own pid, the rest are readers
+            pid = process[len("process ") :].split(":", 1)[0]
+            self.processes["writer" if pid == str(self.writer_pid) else "readers"] += count
+        if any(f.startswith("GroupCommit._commit_loop (") for f in frames):
+            thread = "commit thread"
+        elif any(f.startswith(("Runner.run (", "run (asyncio/runners.py")) for f in frames):
+            thread = "event loop"
+        else:
+            thread = "other threads"
+        self.threads[thread] += count
         self.self_[short(frames[-1])] += count
         for name in {short(f) for f in frames}:
             if "(trailpost/" in name and name not in _ENTRY:
@@ -84,7 +96,9 @@ def parse_raw(text: str, profile: Profile) -> Profile:
     return profile
 
 
-def profile_call(server: Server, targets: TrailpostTargets, call: str, seconds: int, conns: int) -> Profile:
+def profile_call(
+    server: Server, targets: TrailpostTargets, call: str, seconds: int, conns: int, workers: int = 1
+) -> Profile:
     op = next(op for op in TRAILPOST_OPS if op.name == call)
     replay = targets.replay(op, server.workdir)
     replay.expected = 5000.0 * seconds
@@ -102,6 +116,7 @@ def profile_call(server: Server, targets: TrailpostTargets, call: str, seconds: 
             "200",
             "--nonblocking",
             "--threads",
+            *(["--subprocesses"] if workers > 1 else []),
             "--format",
             "raw",
             "--output",
@@ -117,7 +132,7 @@ def profile_call(server: Server, targets: TrailpostTargets, call: str, seconds: 
         _, err = spy.communicate(timeout=seconds + 30)
     if spy.returncode != 0 or not out.exists():
         raise RuntimeError(f"py-spy failed ({spy.returncode}): {err.decode(errors='replace')[-500:]}")
-    return parse_raw(out.read_text(), Profile(call, run))
+    return parse_raw(out.read_text(), Profile(call, run, writer_pid=server.process.pid))
 
 
 def table(profile: Profile, counter: Counter[str], what: str) -> list[str]:
@@ -129,22 +144,27 @@ def table(profile: Profile, counter: Counter[str], what: str) -> list[str]:
     return lines
 
 
-def section(profiles: list[Profile], started: datetime, seconds: int, conns: int) -> str:
+def section(profiles: list[Profile], started: datetime, seconds: int, conns: int, workers: int = 1) -> str:
+    served = f"`trailpost serve --workers {workers}` (every process)" if workers > 1 else "`trailpost serve`"
+    spied = "--subprocesses " if workers > 1 else ""
     out = [
-        "<!-- profile:begin -->",
-        "## Profile of the audited request path (py-spy)",
+        f"<!-- {_marker(workers)}:begin -->",
+        "## Profile of the audited request path (py-spy)" + (f", `--workers {workers}`" if workers > 1 else ""),
         "",
-        f"- run: {started:%Y-%m-%d %H:%M} UTC; `py-spy record --nonblocking --threads --rate 200 --format raw` on "
-        f"`trailpost serve` while `wrk -t1 -c{conns} -d{seconds}s` replays the call (bench/replay.lua)",
+        f"- run: {started:%Y-%m-%d %H:%M} UTC; `py-spy record --nonblocking --threads {spied}--rate 200 --format raw` "
+        f"on {served} while `wrk -t1 -c{conns} -d{seconds}s` replays the call (bench/replay.lua)",
         *machine(("uvicorn", "uvloop", "httptools", "botocore", "orjson", "py-spy")),
         "- reproduce: `make bench-profile` (= `python -m bench.profile_path`)",
         "- shares are of all the server's non-idle samples (every thread); µs per call = share x the server's "
         "CPU per request measured in the same wrk run. The machine is shared with other sessions: shares are "
-        "robust to that, absolute µs less so.",
+        "robust to that, absolute µs less so. A thread waiting in a system call py-spy does not know as idle "
+        "(the commit thread's fdatasync in `SqliteStateStore.sync`, its WAL writes in `commit`) is sampled as "
+        "busy: those rows are wall time of that thread, not CPU.",
         "",
     ]
     for p in profiles:
-        threads = ", ".join(f"{name} {count / max(p.samples, 1):.0%}" for name, count in p.threads.most_common(4))
+        split = p.processes.most_common(2) + p.threads.most_common(3)
+        threads = ", ".join(f"{name} {count / max(p.samples, 1):.0%}" for name, count in split)
         out += [
             f"### {p.call} (audited): {p.run.rps:,.0f} req/s at c={conns}, server CPU {p.run.server_us_per_req:.0f} "
             f"µs per call, {p.samples:,} samples ({threads})",
@@ -154,8 +174,13 @@ def section(profiles: list[Profile], started: datetime, seconds: int, conns: int
             *table(p, p.inclusive, "inclusive, trailpost's functions (the function and what it calls)"),
             "",
         ]
-    out.append("<!-- profile:end -->")
+    out.append(f"<!-- {_marker(workers)}:end -->")
     return "\n".join(out) + "\n"
+
+
+def _marker(workers: int) -> str:
+    """The RESULTS.md section of a profile: one process, or ``--workers N``."""
+    return "profile" if workers == 1 else f"profile-workers-{workers}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -163,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", default="CreateSite,ListSites", help="comma-separated calls to profile")
     parser.add_argument("--seconds", type=int, default=8, help="profiling time per call")
     parser.add_argument("--conns", type=int, default=16, help="wrk connections")
+    parser.add_argument("--workers", type=int, default=1, help="profile `serve --workers N` (every process)")
     parser.add_argument("--no-write", action="store_true", help="print the section instead of writing it")
     args = parser.parse_args(argv)
     if not PYSPY.exists():
@@ -171,23 +197,24 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(UTC)
     profiles = []
     with tempfile.TemporaryDirectory(prefix="trailpost-profile-") as scratch:
-        server = Server(Stack("trailpost", "profiled", SERVE), Path(scratch))
+        argv = (*SERVE, "--workers", str(args.workers)) if args.workers > 1 else SERVE
+        server = Server(Stack("trailpost", "profiled", argv), Path(scratch))
         prepare_trailpost_data(server.data_dir)
         server.start(timeout=60)
         try:
             targets = TrailpostTargets(server)
             targets.seed()
             for call in args.calls.split(","):
-                profile = profile_call(server, targets, call, args.seconds, args.conns)
+                profile = profile_call(server, targets, call, args.seconds, args.conns, args.workers)
                 print(f"{call}: {profile.run.rps:,.0f} req/s, {profile.samples} samples", flush=True)
                 profiles.append(profile)
         finally:
             server.stop()
-    text = section(profiles, started, args.seconds, args.conns)
+    text = section(profiles, started, args.seconds, args.conns, args.workers)
     if args.no_write:
         print(text)
     else:
-        replace_section(RESULTS, "profile", text)
+        replace_section(RESULTS, _marker(args.workers), text)
         print(text)
     return 0
 

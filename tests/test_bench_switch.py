@@ -11,6 +11,8 @@ import pytest
 
 from bench.api_report import AUDIT_OFF, AUDITED, BARE, MOTO, WORKERS, ApiResults, section
 from bench.harness import Run
+from bench.profile_path import Profile, parse_raw
+from bench.profile_path import section as profile_section
 from bench.server_report import replace_section
 from tests.support.server import ServerProcess
 from trailpost.config import ConfigError, Settings
@@ -111,3 +113,27 @@ def test_report_section_from_sample_figures(tmp_path: Path) -> None:
     written = target.read_text()
     assert written.count("<!-- api-throughput:quick:begin -->") == 1 and "\nkept\n" in written
     assert "| CreateSite | 64 | 2,500 |" in written
+
+
+def test_profile_of_several_processes_splits_writer_readers_and_threads() -> None:
+    writer, reader1, reader2 = (
+        'process 100:"python -m trailpost serve"',
+        'process 101:"python -m trailpost.readers.process 3 l r-1 100"',
+        'process 102:"python -m trailpost.readers.process 4 l r-2 100"',
+    )
+    loop, thread = "Runner.run (asyncio/runners.py:118)", "Thread.run (threading.py:975)"
+    stacks = [
+        (writer, "thread (0x1)", loop, "Gateway.handle (/r/trailpost/gateway/app.py:140)", 6),
+        (writer, "thread (0x2)", thread, "GroupCommit._commit_loop (/r/trailpost/store/commit.py:203)", 3),
+        (reader1, "thread (0x3)", loop, "read_authorization (/r/trailpost/identity/sigv4.py:90)", 10),
+        (reader2, "thread (0x4)", thread, "DeliveryWorker.run (/r/trailpost/delivery/worker.py:50)", 1),
+    ]
+    raw = "\n".join(";".join(frames) + f" {count}" for *frames, count in stacks)
+    profile = parse_raw(raw, Profile("GetSite", _run(64, 5000), writer_pid=100))
+    assert profile.samples == 20
+    assert profile.processes == {"writer": 9, "readers": 11}
+    assert profile.threads == {"event loop": 16, "commit thread": 3, "other threads": 1}
+    text = profile_section([profile], datetime(2026, 11, 24, 13, 0, tzinfo=UTC), 8, 64, workers=2)
+    assert text.startswith("<!-- profile-workers-2:begin -->")
+    assert text.rstrip().endswith("<!-- profile-workers-2:end -->")
+    assert "readers 55%, writer 45%, event loop 80%, commit thread 15%, other threads 5%" in text
