@@ -1,8 +1,9 @@
 """CPU per audited call of the request pipeline, in process: where the server's own cost stands.
 
 ``make bench-cpu`` (``python -m bench.cpu_per_call``) builds trailpost in process (a temporary data
-directory, ``server.create_app`` exactly as ``trailpost serve`` does), signs requests once with
-botocore's ``SigV4Auth`` as the root user and replays them, one after the other, into
+directory, ``server.create_app`` and the garbage collector's settings exactly as ``trailpost serve``
+does), signs requests once with botocore's ``SigV4Auth`` as the root user and replays them, one
+after the other, into
 ``await Gateway.handle(request)``: routing, SigV4, parsing, validation, dispatch, the record, the
 event insert and the group commit (with its fsync), without HTTP. CPU per call is the process CPU
 time (``time.process_time``: every thread, so the committer thread's work counts) divided by the
@@ -30,6 +31,7 @@ from botocore.credentials import Credentials
 
 from bench.server_report import machine, replace_section
 from tests.support.signed import Request, signed
+from trailpost import collector
 from trailpost.config import Settings
 from trailpost.server import create_app
 
@@ -82,6 +84,7 @@ def calls(creds: Credentials) -> dict[str, list[Request]]:
 async def measure(rounds: int, scale: float) -> dict[str, int]:
     with tempfile.TemporaryDirectory(prefix="trailpost-bench-cpu-") as tmp:
         app = create_app(Settings.load(data_dir=Path(tmp) / "data"))
+        collector.settle()  # as ``trailpost serve`` does once started
         gateway = app.gateway
         creds = Credentials(app.root_key.access_key_id, app.root_key.secret_access_key)
         found: dict[str, int] = {}
