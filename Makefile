@@ -88,6 +88,12 @@ bench-quick: $(VENV)/.bench $(VENV)/.dev bench-wrk
 bench-profile: $(VENV)/.bench bench-wrk
 	$(BIN)/python -m bench.profile_path $(BENCH_ARGS)
 
+# Two revisions side by side over HTTP, interleaved (bench/revisions.py): `make bench-ab REV=<git revision>`
+# compares that revision with the working tree, 4 repetitions in alternating order (about 7 minutes).
+.PHONY: bench-ab
+bench-ab: $(VENV)/.bench $(VENV)/.dev bench-wrk
+	$(BIN)/python -m bench.revisions --rev $(REV) $(BENCH_ARGS)
+
 # CPU per audited call of the pipeline, in process (bench/cpu_per_call.py), about 1 minute.
 .PHONY: bench-cpu
 bench-cpu: $(VENV)/.runtime

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.api_targets import TRAILPOST_OPS, TrailpostTargets, prepare_trailpost_data
-from bench.harness import PY, RESULTS, ROOT, Run, Server, Stack, run_wrk
+from bench.harness import PY, RESULTS, ROOT, Run, Server, Stack, process_tree, run_wrk
 from bench.server_report import machine, replace_section
 
 PYSPY = Path(PY).parent / "py-spy"
@@ -72,7 +72,7 @@ class Profile:
             return
         self.samples += count
         process = next((f for f in parts if f.startswith("process ")), None)
-        if process is not None:  # --subprocesses: the writer is the server's own pid, the rest are readers
+        if process is not None:  # several processes: the writer is the server's own pid, the rest are readers
             pid = process[len("process ") :].split(":", 1)[0]
             self.processes["writer" if pid == str(self.writer_pid) else "readers"] += count
         if any(f.startswith("GroupCommit._commit_loop (") for f in frames):
@@ -88,35 +88,53 @@ class Profile:
                 self.inclusive[name] += count
 
 
-def parse_raw(text: str, profile: Profile) -> Profile:
+def parse_raw(text: str, profile: Profile, process: int | None = None) -> Profile:
+    """Add py-spy's raw stacks to ``profile``; ``process``: the pid they were sampled in (several processes)."""
+    prefix = f"process {process}:;" if process is not None else ""
     for line in text.splitlines():
         stack, _, count = line.rpartition(" ")
         if stack and count.isdigit():
-            profile.add(stack, int(count))
+            profile.add(prefix + stack, int(count))
     return profile
 
 
-def profile_call(
-    server: Server, targets: TrailpostTargets, call: str, seconds: int, conns: int, workers: int = 1
-) -> Profile:
+def profile_call(server: Server, targets: TrailpostTargets, call: str, seconds: int, conns: int) -> Profile:
+    """Replay ``call`` with wrk while one py-spy samples each process of the server's tree."""
     op = next(op for op in TRAILPOST_OPS if op.name == call)
     replay = targets.replay(op, server.workdir)
     replay.expected = 5000.0 * seconds
-    out = server.workdir / f"{call}.pyspy"
     assert server.process is not None
-    spy = subprocess.Popen(
+    # One py-spy per process (the writer and, with --workers, its readers): py-spy's own
+    # --subprocesses did not follow the readers when attached with --pid.
+    pids = list(process_tree(server.process.pid))
+    spies = {pid: _spy(pid, server.workdir / f"{call}-{pid}.pyspy", seconds) for pid in pids}
+    try:
+        time.sleep(0.3)
+        run = run_wrk(server, conns, seconds, *replay.fresh())
+    finally:
+        errors = {pid: spy.communicate(timeout=seconds + 30)[1] for pid, spy in spies.items()}
+    profile = Profile(call, run, writer_pid=server.process.pid)
+    for pid, spy in spies.items():
+        out = server.workdir / f"{call}-{pid}.pyspy"
+        if spy.returncode != 0 or not out.exists():
+            raise RuntimeError(f"py-spy failed ({spy.returncode}): {errors[pid].decode(errors='replace')[-500:]}")
+        parse_raw(out.read_text(), profile, process=pid if len(spies) > 1 else None)
+    return profile
+
+
+def _spy(pid: int, out: Path, seconds: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
         [
             str(PYSPY),
             "record",
             "--pid",
-            str(server.process.pid),
+            str(pid),
             "--duration",
             str(seconds),
             "--rate",
             "200",
             "--nonblocking",
             "--threads",
-            *(["--subprocesses"] if workers > 1 else []),
             "--format",
             "raw",
             "--output",
@@ -125,14 +143,6 @@ def profile_call(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    try:
-        time.sleep(0.3)
-        run = run_wrk(server, conns, seconds, *replay.fresh())
-    finally:
-        _, err = spy.communicate(timeout=seconds + 30)
-    if spy.returncode != 0 or not out.exists():
-        raise RuntimeError(f"py-spy failed ({spy.returncode}): {err.decode(errors='replace')[-500:]}")
-    return parse_raw(out.read_text(), Profile(call, run, writer_pid=server.process.pid))
 
 
 def table(profile: Profile, counter: Counter[str], what: str) -> list[str]:
@@ -146,13 +156,13 @@ def table(profile: Profile, counter: Counter[str], what: str) -> list[str]:
 
 def section(profiles: list[Profile], started: datetime, seconds: int, conns: int, workers: int = 1) -> str:
     served = f"`trailpost serve --workers {workers}` (every process)" if workers > 1 else "`trailpost serve`"
-    spied = "--subprocesses " if workers > 1 else ""
     out = [
         f"<!-- {_marker(workers)}:begin -->",
         "## Profile of the audited request path (py-spy)" + (f", `--workers {workers}`" if workers > 1 else ""),
         "",
-        f"- run: {started:%Y-%m-%d %H:%M} UTC; `py-spy record --nonblocking --threads {spied}--rate 200 --format raw` "
-        f"on {served} while `wrk -t1 -c{conns} -d{seconds}s` replays the call (bench/replay.lua)",
+        f"- run: {started:%Y-%m-%d %H:%M} UTC; `py-spy record --nonblocking --threads --rate 200 --format raw` "
+        f"on {served} while `wrk -t1 -c{conns} -d{seconds}s` replays the call (bench/replay.lua)"
+        + ("; one py-spy per process" if workers > 1 else ""),
         *machine(("uvicorn", "uvloop", "httptools", "botocore", "orjson", "py-spy")),
         "- reproduce: `make bench-profile` (= `python -m bench.profile_path`)",
         "- shares are of all the server's non-idle samples (every thread); µs per call = share x the server's "
@@ -205,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
             targets = TrailpostTargets(server)
             targets.seed()
             for call in args.calls.split(","):
-                profile = profile_call(server, targets, call, args.seconds, args.conns, args.workers)
+                profile = profile_call(server, targets, call, args.seconds, args.conns)
                 print(f"{call}: {profile.run.rps:,.0f} req/s, {profile.samples} samples", flush=True)
                 profiles.append(profile)
         finally:

@@ -13,6 +13,8 @@ from bench.api_report import AUDIT_OFF, AUDITED, BARE, MOTO, WORKERS, ApiResults
 from bench.harness import Run
 from bench.profile_path import Profile, parse_raw
 from bench.profile_path import section as profile_section
+from bench.revisions import section as revisions_section
+from bench.revisions import stack_of
 from bench.server_report import replace_section
 from tests.support.server import ServerProcess
 from trailpost.config import ConfigError, Settings
@@ -116,24 +118,43 @@ def test_report_section_from_sample_figures(tmp_path: Path) -> None:
 
 
 def test_profile_of_several_processes_splits_writer_readers_and_threads() -> None:
-    writer, reader1, reader2 = (
-        'process 100:"python -m trailpost serve"',
-        'process 101:"python -m trailpost.readers.process 3 l r-1 100"',
-        'process 102:"python -m trailpost.readers.process 4 l r-2 100"',
-    )
     loop, thread = "Runner.run (asyncio/runners.py:118)", "Thread.run (threading.py:975)"
-    stacks = [
-        (writer, "thread (0x1)", loop, "Gateway.handle (/r/trailpost/gateway/app.py:140)", 6),
-        (writer, "thread (0x2)", thread, "GroupCommit._commit_loop (/r/trailpost/store/commit.py:203)", 3),
-        (reader1, "thread (0x3)", loop, "read_authorization (/r/trailpost/identity/sigv4.py:90)", 10),
-        (reader2, "thread (0x4)", thread, "DeliveryWorker.run (/r/trailpost/delivery/worker.py:50)", 1),
-    ]
-    raw = "\n".join(";".join(frames) + f" {count}" for *frames, count in stacks)
-    profile = parse_raw(raw, Profile("GetSite", _run(64, 5000), writer_pid=100))
+    sampled = {  # pid -> py-spy's raw stacks of that process
+        100: [
+            ("thread (0x1)", loop, "Gateway.handle (/r/trailpost/gateway/app.py:140)", 6),
+            ("thread (0x2)", thread, "GroupCommit._commit_loop (/r/trailpost/store/commit.py:203)", 3),
+        ],
+        101: [("thread (0x3)", loop, "read_authorization (/r/trailpost/identity/sigv4.py:90)", 10)],
+        102: [("thread (0x4)", thread, "DeliveryWorker.run (/r/trailpost/delivery/worker.py:50)", 1)],
+    }
+    profile = Profile("GetSite", _run(64, 5000), writer_pid=100)
+    for pid, stacks in sampled.items():
+        parse_raw("\n".join(";".join(frames) + f" {count}" for *frames, count in stacks), profile, process=pid)
     assert profile.samples == 20
     assert profile.processes == {"writer": 9, "readers": 11}
     assert profile.threads == {"event loop": 16, "commit thread": 3, "other threads": 1}
+    assert profile.self_["read_authorization (/r/trailpost/identity/sigv4.py)"] == 10
     text = profile_section([profile], datetime(2026, 11, 24, 13, 0, tzinfo=UTC), 8, 64, workers=2)
     assert text.startswith("<!-- profile-workers-2:begin -->")
     assert text.rstrip().endswith("<!-- profile-workers-2:end -->")
     assert "readers 55%, writer 45%, event loop 80%, commit thread 15%, other threads 5%" in text
+
+
+def test_revisions_section_compares_medians_of_interleaved_runs() -> None:
+    found = {
+        ("GetSite", "before"): [_run(64, 3000, p99_ms=60), _run(64, 3400, p99_ms=50), _run(64, 3200, p99_ms=55)],
+        ("GetSite", "after"): [_run(64, 3300, p99_ms=30), _run(64, 3500, p99_ms=28), _run(64, 3600, p99_ms=33)],
+    }
+    text = revisions_section(found, ["GetSite"], "abc1234", 3, datetime(2026, 11, 24, 14, 0, tzinfo=UTC))
+    assert text.startswith("<!-- revisions:begin -->") and "REV=abc1234" in text
+    row = next(line for line in text.splitlines() if line.startswith("| GetSite |"))
+    assert row.startswith("| GetSite | 3,200 | 3,500 | 1.09 | 55.0 / 30.0 ms | ")
+    assert "GetSite after 3,300-3,600; GetSite before 3,000-3,400" in text
+
+
+def test_a_revision_runs_from_its_own_tree_ahead_of_the_editable_install(tmp_path: Path) -> None:
+    stack = stack_of(tmp_path, "before")
+    boot = stack.argv[2]
+    assert stack.argv[1] == "-c" and str(tmp_path) in boot and "sys.path.insert(0" in boot
+    assert stack.command(4566, "/d")[3:6] == ["serve", "--port", "4566"]
+    assert stack_of(None, "after").argv[1:3] == ("-m", "trailpost")
