@@ -9,7 +9,8 @@ the lifespan protocol as a no-op so that every server can run it with lifespan o
 ``trailpost.server.create_app(settings).gateway``, built from the ``TRAILPOST_*`` environment
 (data dir, root key, log level) in the server's worker process. It wires the same lifespan hooks
 as ``trailpost serve`` (background runner start, store close), so under granian trailpost does the
-same background work as under uvicorn; only the HTTP server around the gateway differs.
+same background work as under uvicorn, and settles the garbage collector after them as it does
+(``trailpost.collector``); only the HTTP server around the gateway differs.
 """
 
 from __future__ import annotations
@@ -51,9 +52,12 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
 
 def trailpost_gateway() -> Callable[[Scope, Receive, Send], Awaitable[None]]:
     """trailpost's ASGI gateway, configured from ``TRAILPOST_*`` like ``trailpost serve`` is."""
+    from trailpost import collector
     from trailpost.config import Settings
     from trailpost.server import create_app
 
     settings = Settings.load()
     logging.basicConfig(level=settings.log_level.upper())
-    return create_app(settings).gateway
+    gateway = create_app(settings).gateway
+    gateway.on_startup.append(collector.settle)  # last, as ``trailpost serve`` does
+    return gateway
