@@ -265,9 +265,10 @@ def why(results: ApiResults) -> list[str]:
         "|---|---|---|---|---|",
         *costs,
         "",
-        "Where that CPU goes is in the profile section (`make bench-profile`); the ranked changes that would "
-        'remove work from the request path are in docs/decisions.md ("Session 3: the fsync off the cycle, the '
-        'inserts off the loop"; the first ranking is in "Where the CPU of an audited call goes"); the process '
+        "Where that CPU goes is in the profile sections (`make bench-profile`, and with `--workers 2`); what "
+        'was changed, measured and ranked to remove work from the request path is in docs/decisions.md ("Session '
+        '5: stored Resources, readers hand writes over unparsed, and what did not help", "The garbage collector '
+        'of a serving process", "Session 3: the fsync off the cycle, the inserts off the loop"); the process '
         'arrangement is in "Reader processes (`--workers N`)".',
     ]
 
