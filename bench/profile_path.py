@@ -60,10 +60,28 @@ class Profile:
     run: Run
     writer_pid: int = 0
     samples: int = 0
-    threads: Counter[str] = field(default_factory=Counter)
     processes: Counter[str] = field(default_factory=Counter)
     self_: Counter[str] = field(default_factory=Counter)
     inclusive: Counter[str] = field(default_factory=Counter)
+    # Samples per (process, thread), and which threads showed the event loop or the commit loop:
+    # py-spy does not always see below a coroutine that uvloop's C code resumed, so a thread is
+    # told by any of its samples, not by each.
+    by_thread: Counter[tuple[str, str]] = field(default_factory=Counter)
+    loop_threads: set[tuple[str, str]] = field(default_factory=set)
+    commit_threads: set[tuple[str, str]] = field(default_factory=set)
+
+    @property
+    def threads(self) -> Counter[str]:
+        """Samples of the event loop threads, the commit threads and the others."""
+        split: Counter[str] = Counter()
+        for thread, count in self.by_thread.items():
+            if thread in self.commit_threads:
+                split["commit thread"] += count
+            elif thread in self.loop_threads:
+                split["event loop"] += count
+            else:
+                split["other threads"] += count
+        return split
 
     def add(self, stack: str, count: int) -> None:
         parts = stack.split(";")
@@ -71,17 +89,16 @@ class Profile:
         if not frames:
             return
         self.samples += count
-        process = next((f for f in parts if f.startswith("process ")), None)
-        if process is not None:  # several processes: the writer is the server's own pid, the rest are readers
+        process = next((f for f in parts if f.startswith("process ")), "")
+        if process:  # several processes: the writer is the server's own pid, the rest are readers
             pid = process[len("process ") :].split(":", 1)[0]
             self.processes["writer" if pid == str(self.writer_pid) else "readers"] += count
+        thread = (process, next((f for f in parts if f.startswith("thread ")), ""))
+        self.by_thread[thread] += count
         if any(f.startswith("GroupCommit._commit_loop (") for f in frames):
-            thread = "commit thread"
+            self.commit_threads.add(thread)
         elif any(f.startswith(("Runner.run (", "run (asyncio/runners.py")) for f in frames):
-            thread = "event loop"
-        else:
-            thread = "other threads"
-        self.threads[thread] += count
+            self.loop_threads.add(thread)
         self.self_[short(frames[-1])] += count
         for name in {short(f) for f in frames}:
             if "(trailpost/" in name and name not in _ENTRY:
