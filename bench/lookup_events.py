@@ -43,7 +43,7 @@ import boto3
 import botocore.config
 
 from bench.lookup_data import ACCOUNT, ROOT_KEY, Generator, complete, fill
-from bench.server_report import replace_section
+from bench.server_report import replace_section, wrk_version
 from tests.support.server import ServerProcess, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -278,8 +278,7 @@ def versions() -> str:
     packages = ", ".join(
         f"{name} {metadata.version(name)}" for name in ("uvicorn", "uvloop", "httptools", "orjson", "botocore")
     )
-    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("\n")[0].strip()
-    return f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}; {packages}; {wrk_version or 'no wrk'}"
+    return f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}; {packages}; {wrk_version().strip()}"
 
 
 def section(results: list[Result], requests: int) -> str:

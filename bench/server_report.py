@@ -122,7 +122,7 @@ def machine(packages: Sequence[str] = PACKAGES) -> list[str]:
     """Bullet lines: nproc, CPU model, memory, kernel; Python, package and wrk versions."""
     model = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.M)
     mem = re.search(r"^MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text(), re.M)
-    wrk = _wrk_version()
+    wrk = wrk_version()
     versions = ", ".join(f"{p} {_version(p)}" for p in packages)
     return [
         f"- machine: `nproc` {len(os.sched_getaffinity(0))}, {model[1] if model else 'unknown CPU'}, "
@@ -131,7 +131,7 @@ def machine(packages: Sequence[str] = PACKAGES) -> list[str]:
     ]
 
 
-def _wrk_version() -> str:
+def wrk_version() -> str:
     """wrk's own version line, or a note that this machine has none (in-process parts need none)."""
     if shutil.which("wrk") is None:
         return "wrk not installed"
