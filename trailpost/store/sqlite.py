@@ -22,8 +22,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -69,36 +68,9 @@ class SqliteStateStore:
             self._conn.execute("PRAGMA query_only=1")
             self.read_only = True
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
+    def transaction(self) -> AbstractContextManager[None]:
         """Atomic block: a transaction of its own, or a savepoint inside an open one."""
-        with self._lock:
-            if self._conn.in_transaction:
-                self._depth += 1
-                name = f"sp{self._depth}"
-                self._conn.execute(f"SAVEPOINT {name}")
-                try:
-                    yield
-                except BaseException:
-                    # Some errors (SQLITE_FULL, IOERR) make SQLite roll back the whole
-                    # transaction itself; then there is no savepoint left to return to.
-                    if self._conn.in_transaction:
-                        self._conn.execute(f"ROLLBACK TO {name}")
-                        self._conn.execute(f"RELEASE {name}")
-                    raise
-                finally:
-                    self._depth -= 1
-                self._conn.execute(f"RELEASE {name}")
-                return
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-            self.sync()
+        return _Atomic(self)
 
     # -- explicit batch control, for group commit (``trailpost.store.commit``) ----------------
 
@@ -209,3 +181,55 @@ class SqliteStateStore:
             if self._wal_fd is not None:
                 os.close(self._wal_fd)
                 self._wal_fd = None
+
+
+class _Atomic:
+    """``SqliteStateStore.transaction()``: holds the store's lock from enter to exit; a transaction
+    of its own (``BEGIN IMMEDIATE`` ... ``COMMIT`` and the WAL synced), or a savepoint inside an open
+    one. A class rather than a ``contextmanager`` generator: every API call enters one or two."""
+
+    __slots__ = ("_savepoint", "_store")
+
+    def __init__(self, store: SqliteStateStore) -> None:
+        self._store = store
+        self._savepoint: str | None = None
+
+    def __enter__(self) -> None:
+        store = self._store
+        store._lock.acquire()
+        try:
+            if store._conn.in_transaction:
+                store._depth += 1
+                self._savepoint = f"sp{store._depth}"
+                try:
+                    store._conn.execute(f"SAVEPOINT {self._savepoint}")
+                except BaseException:
+                    store._depth -= 1
+                    raise
+            else:
+                store._conn.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            store._lock.release()
+            raise
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: Any) -> None:
+        store = self._store
+        conn = store._conn
+        name = self._savepoint
+        try:
+            if name is not None:
+                store._depth -= 1
+                if kind is None:
+                    conn.execute(f"RELEASE {name}")
+                elif conn.in_transaction:
+                    # Some errors (SQLITE_FULL, IOERR) make SQLite roll back the whole
+                    # transaction itself; then there is no savepoint left to return to.
+                    conn.execute(f"ROLLBACK TO {name}")
+                    conn.execute(f"RELEASE {name}")
+            elif kind is None:
+                conn.execute("COMMIT")
+                store.sync()
+            elif conn.in_transaction:
+                conn.execute("ROLLBACK")
+        finally:
+            store._lock.release()
