@@ -12,16 +12,27 @@ Rendering walks the model shape of the wire value, so that:
 * binary members (blobs, streaming bodies) are left out, and so is any value whose JSON type is
   not the one its shape declares (a call refused for that records no ``requestParameters`` at
   all, see ``record``; this keeps rendering total whatever a handler or client produced).
+
+Every call renders its input (and a mutating call its output), so the walk is planned once per
+shape, names and service, as ``naming`` plans its conversions: a plan node is ``[kind, JSON type,
+parts]``; a structure's parts map each member the record may show (not blobs) to its recorded name
+and plan, a sensitive shape's node holds what the record shows instead (``"***"``, or nothing) and
+a timestamp's the date formatter of the service. Plans are cached per shape object; botocore builds
+a new ``Shape`` each time it resolves a reference, so while a plan is compiled shapes are told
+apart by name and traits and a recursive shape reuses the plan being built.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache, partial
 from typing import Any
 
 from botocore.model import Shape
 
 from trailpost.audit import redaction
+from trailpost.protocol.plans import shape_key
 from trailpost.protocol.timestamps import parse_timestamp
 
 REDACTED = "***"
@@ -39,6 +50,8 @@ _PYTHON_TYPES: dict[str, type | tuple[type, ...]] = {
     "double": (int, float),
     "timestamp": (int, float, str, datetime),
 }
+# Plan kinds (see the module docstring).
+_PLAIN, _SECRET, _DATE, _STRUCT, _LIST, _MAP = 0, 1, 2, 3, 4, 5
 # Services whose records keep the model's member names; all others use lowerCamelCase.
 MODEL_NAMED_SERVICES = frozenset({"outposts"})
 
@@ -61,32 +74,83 @@ def render(shape: Shape | None, value: Any, *, keep_names: bool, service: str = 
     """``value`` (wire member names) as ``service``'s records show it (``redaction``: secrets, dates)."""
     if value is None or shape is None:
         return value
+    return _render(_plan(shape, keep_names, service), value)
+
+
+@lru_cache(maxsize=4096)
+def _plan(shape: Shape, keep_names: bool, service: str) -> list[Any]:
+    """The plan of ``shape``'s rendering for ``service`` (cached; see the module docstring)."""
+    secret = REDACTED if redaction.masks_secrets(service) else _MISMATCH
+    date = partial(redaction.date_text, service) if service else java_date
+    return _compile(shape, keep_names, secret, date, {})
+
+
+def _compile(
+    shape: Shape, keep_names: bool, secret: Any, date: Callable[[Any], str], building: dict[str, list[Any]]
+) -> list[Any]:
     if shape.metadata.get("sensitive"):
-        return REDACTED if redaction.masks_secrets(service) else _MISMATCH
+        return [_SECRET, None, secret]
     kind = shape.type_name
-    if not isinstance(value, _PYTHON_TYPES.get(kind, object)):
-        return _MISMATCH
+    types = _PYTHON_TYPES.get(kind, object)
+    if kind == "timestamp":
+        return [_DATE, types, date]
+    if kind not in ("structure", "list", "map"):
+        return [_PLAIN, types, None]
+    key = shape_key(shape)
+    plan = building.get(key)
+    if plan is not None:
+        return plan
+    plan = building[key] = [None, types, None]
     if kind == "structure":
+        plan[0] = _STRUCT
+        plan[2] = {
+            name: (name if keep_names else _camel(name), _compile(member, keep_names, secret, date, building))
+            for name, member in shape.members.items()
+            if member.type_name != "blob"
+        }
+    elif kind == "list":
+        plan[0], plan[2] = _LIST, _compile(shape.member, keep_names, secret, date, building)
+    else:
+        plan[0], plan[2] = _MAP, _compile(shape.value, keep_names, secret, date, building)
+    return plan
+
+
+def _render(plan: list[Any], value: Any) -> Any:
+    kind, types, parts = plan
+    if kind == _SECRET:
+        return parts
+    if not isinstance(value, types):
+        return _MISMATCH
+    if kind == _STRUCT:
         out: dict[str, Any] = {}
         for name, item in value.items():
-            member = shape.members.get(name)
-            if member is None or item is None or member.type_name == "blob":
+            member = parts.get(name)
+            if member is None or item is None:
                 continue
-            rendered = render(member, item, keep_names=keep_names, service=service)
+            out_name, child = member
+            if child[0] == _PLAIN:
+                if isinstance(item, child[1]):
+                    out[out_name] = item
+                continue
+            rendered = _render(child, item)
             if rendered is not _MISMATCH:
-                out[name if keep_names else _camel(name)] = rendered
+                out[out_name] = rendered
         return out
-    if kind == "list":
-        items = (render(shape.member, item, keep_names=keep_names, service=service) for item in value)
+    if kind == _LIST:
+        if parts[0] == _PLAIN:
+            child_types = parts[1]
+            return [item for item in value if item is None or isinstance(item, child_types)]
+        items = (None if item is None else _render(parts, item) for item in value)
         return [item for item in items if item is not _MISMATCH]
-    if kind == "map":
-        entries = (
-            (key, render(shape.value, item, keep_names=keep_names, service=service)) for key, item in value.items()
-        )
+    if kind == _MAP:
+        if parts[0] == _PLAIN:
+            child_types = parts[1]
+            return {key: item for key, item in value.items() if item is None or isinstance(item, child_types)}
+        entries = ((key, None if item is None else _render(parts, item)) for key, item in value.items())
         return {key: item for key, item in entries if item is not _MISMATCH}
-    if kind == "timestamp":
+    if kind == _DATE:
         try:
-            return redaction.date_text(service, value) if service else java_date(value)
+            return parts(value)
         except (TypeError, ValueError, OverflowError, OSError):
             return _MISMATCH
     return value

@@ -8,8 +8,9 @@ are dropped on the way out (internal bookkeeping never leaks to the wire).
 Every call converts its input and its output, so the walk is planned once per shape: a plan holds,
 per structure member, its wire name, its snake_case name and the plan of its value (``None`` for
 scalars, which are passed through without a call). Plans are cached for the life of the process by
-shape identity (models are loaded once and kept), and built before their children, so recursive
-shapes work.
+shape identity (models are loaded once and kept); while one is compiled, a shape met again inside
+itself (told apart by ``plans.shape_key``: botocore makes a new object for every reference) shares
+the plan being built, so recursive shapes work.
 
 A handler whose output is large and already shaped for the wire (LookupEvents' page of events) may
 return a ``WireResult``: model member names, model order, no ``None`` members; ``to_wire`` passes
@@ -18,13 +19,17 @@ it through untouched.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 from botocore import xform_name
 from botocore.model import Shape
 
-_STRUCT, _LIST, _MAP = 1, 2, 3
+from trailpost.protocol.plans import LIST as _LIST
+from trailpost.protocol.plans import STRUCT as _STRUCT
+from trailpost.protocol.plans import container_plan
+
 # id(shape) -> (shape, plan): the shape is kept so its id can never be reused by another object.
 _PLANS: dict[int, tuple[Shape, list[Any] | None]] = {}
 
@@ -44,20 +49,18 @@ def _plan(shape: Shape) -> list[Any] | None:
     cached = _PLANS.get(id(shape))
     if cached is not None:
         return cached[1]
-    kind = shape.type_name
-    if kind not in ("structure", "list", "map"):
-        _PLANS[id(shape)] = (shape, None)
-        return None
-    plan: list[Any] = [None, None]
+    plan = _compile(shape, {})
     _PLANS[id(shape)] = (shape, plan)
-    if kind == "structure":
-        plan[0] = _STRUCT
-        plan[1] = tuple((name, snake(name), _plan(member)) for name, member in shape.members.items())
-    elif kind == "list":
-        plan[0], plan[1] = _LIST, _plan(shape.member)
-    else:
-        plan[0], plan[1] = _MAP, _plan(shape.value)
     return plan
+
+
+def _compile(shape: Shape, building: dict[str, list[Any]]) -> list[Any] | None:
+    """The plan of ``shape``: per structure member, its wire name, its snake_case name and its plan."""
+    return container_plan(shape, building, _compile, _members)
+
+
+def _members(shape: Shape, plan_of: Callable[[Shape], Any]) -> tuple[Any, ...]:
+    return tuple((name, snake(name), plan_of(member)) for name, member in shape.members.items())
 
 
 def to_internal(shape: Shape | None, value: Any) -> Any:

@@ -6,12 +6,25 @@ base64. Errors carry the code where botocore looks for it: the ``x-amzn-ErrorTyp
 rest-json, ``__type`` in the body for json (botocore ignores the header there); both are sent,
 which is harmless. The HTTP status of a modeled error comes from the model's
 ``error.httpStatusCode``.
+
+Every response body is written through its shape, so the walk is planned once per shape, as
+``naming`` plans its conversions: a plan holds, per structure member in model order, its name in
+the result, its name in the body and the plan of its value (``None`` for the scalars written as
+they are; timestamps and blobs have plans of their own); members bound to a header or the status
+code are left out of the plan. Plans are cached per shape object (models are loaded once and their
+shapes kept); the rest-json layout of an output shape (header members, payload) and what a model
+says of an error code (status, member plans) are cached the same way. botocore builds a new
+``Shape`` each time it resolves a reference, so a recursive shape never meets itself by identity:
+while a plan is compiled, shapes are told apart by name and traits (``plans.shape_key``) and a shape
+met again inside itself reuses the plan being built.
 """
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -19,48 +32,118 @@ from botocore.model import OperationModel, ServiceModel, Shape
 
 from trailpost.http import HttpResponse
 from trailpost.protocol.errors import ServiceError
+from trailpost.protocol.plans import LIST as _LIST
+from trailpost.protocol.plans import MAP as _MAP
+from trailpost.protocol.plans import STRUCT as _STRUCT
+from trailpost.protocol.plans import container_plan
 from trailpost.protocol.timestamps import epoch_fragment, java_double
+
+_TIMESTAMP, _BLOB, _EMPTY = 4, 5, 6  # after plans.STRUCT, LIST, MAP
+_TIMESTAMP_PLAN: list[Any] = [_TIMESTAMP, None]
+_BLOB_PLAN: list[Any] = [_BLOB, None]
+_EMPTY_PLAN: list[Any] = [_EMPTY, None]  # a structure without members: ``{}`` whatever the value
+
+
+@lru_cache(maxsize=4096)
+def _json_plan(shape: Shape) -> list[Any] | None:
+    """The plan of ``shape``'s JSON form (cached per shape object; see the module docstring)."""
+    return _compile(shape, {})
+
+
+def _compile(shape: Shape, building: dict[str, list[Any]]) -> list[Any] | None:
+    kind = shape.type_name
+    if kind == "timestamp":
+        return _TIMESTAMP_PLAN
+    if kind == "blob":
+        return _BLOB_PLAN
+    if kind == "structure" and not shape.members:
+        return _EMPTY_PLAN
+    return container_plan(shape, building, _compile, _members)
+
+
+def _members(shape: Shape, plan_of: Callable[[Shape], Any]) -> tuple[Any, ...]:
+    """Per body member (header- and status-bound ones are not in the body): its name in the result,
+    its name in the body (``locationName``) and its plan."""
+    return tuple(
+        (name, member.serialization.get("name", name), plan_of(member))
+        for name, member in shape.members.items()
+        if member.serialization.get("location") is None
+    )
 
 
 def _to_json(shape: Shape | None, value: Any) -> Any:
-    if value is None:
-        return None
-    if shape is None:
+    """``value`` (model member names) as the JSON body writes it, following ``shape``'s plan."""
+    if value is None or shape is None:
         return value
-    kind = shape.type_name
-    if kind == "structure":
+    plan = _json_plan(shape)
+    return value if plan is None else _json(plan, value)
+
+
+def _json(plan: list[Any], value: Any) -> Any:
+    kind, parts = plan
+    if kind == _STRUCT:
         out = {}
-        for name, member in shape.members.items():
-            item = value.get(name)
-            if item is not None and member.serialization.get("location") is None:
-                out[member.serialization.get("name", name)] = _to_json(member, item)
+        get = value.get
+        for name, wire_name, child in parts:
+            item = get(name)
+            if item is not None:
+                out[wire_name] = item if child is None else _json(child, item)
         return out
-    if kind == "list":
-        return [_to_json(shape.member, item) for item in value]
-    if kind == "map":
-        return {key: _to_json(shape.value, item) for key, item in value.items()}
-    if kind == "timestamp":
+    if kind == _LIST:
+        return list(value) if parts is None else [None if item is None else _json(parts, item) for item in value]
+    if kind == _MAP:
+        if parts is None:
+            return dict(value.items())
+        return {key: None if item is None else _json(parts, item) for key, item in value.items()}
+    if kind == _TIMESTAMP:
         if isinstance(value, datetime):
             return epoch_fragment(value)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return orjson.Fragment(java_double(value).encode())
-    if kind == "blob" and isinstance(value, (bytes, bytearray)):
+    elif kind == _EMPTY:
+        return {}
+    elif isinstance(value, (bytes, bytearray)):
         return base64.b64encode(value).decode()
     return value
+
+
+@lru_cache(maxsize=1024)
+def _modeled_error(model: ServiceModel, code: str) -> tuple[int | None, dict[str, list[Any] | None]]:
+    """The model's HTTP status for the error ``code`` (if it models one) and the plans of its members."""
+    try:
+        shape = model.shape_for(code)
+    except Exception:  # noqa: BLE001 - an unmodeled code
+        return None, {}
+    status = None
+    if shape.metadata.get("exception"):
+        modeled = shape.metadata.get("error", {}).get("httpStatusCode")
+        if modeled:
+            status = int(modeled)
+    members = shape.members if shape.type_name == "structure" else {}
+    return status, {name: _compile(member, {}) for name, member in members.items()}
 
 
 def error_status(model: ServiceModel | None, error: ServiceError) -> int:
     """The HTTP status of ``error``: the model's, if it models the code, else the error's own."""
     if model is not None:
-        try:
-            shape = model.shape_for(error.code)
-        except Exception:  # noqa: BLE001 - an unmodeled code
-            shape = None
-        if shape is not None and shape.metadata.get("exception"):
-            status = shape.metadata.get("error", {}).get("httpStatusCode")
-            if status:
-                return int(status)
+        status = _modeled_error(model, error.code)[0]
+        if status is not None:
+            return status
     return error.status
+
+
+@lru_cache(maxsize=4096)
+def _rest_layout(shape: Shape) -> tuple[tuple[tuple[str, str, str], ...], str | None, bool]:
+    """A rest-json output shape's ``(name, location, wire name)`` of each bound member, its payload
+    member and whether that payload is raw (a blob or string, written as it is)."""
+    bound = tuple(
+        (name, member.serialization["location"], member.serialization.get("name", name))
+        for name, member in shape.members.items()
+        if member.serialization.get("location") is not None
+    )
+    payload = shape.serialization.get("payload") or None
+    raw = payload is not None and shape.members[payload].type_name in ("blob", "string")
+    return bound, payload, raw
 
 
 class ResponseSerializer:
@@ -73,14 +156,12 @@ class ResponseSerializer:
 
     def serialize_error(self, model: ServiceModel | None, error: ServiceError, request_id: str = "") -> HttpResponse:
         body: dict[str, Any] = {"__type": error.code, "message": error.message}
-        shape = None
-        if model is not None and error.code in model.shape_names:
-            shape = model.shape_for(error.code)
+        status, plans = _modeled_error(model, error.code) if model is not None else (None, {})
         for key, value in error.fields.items():
-            member = shape.members.get(key) if shape is not None else None
-            body[key] = _to_json(member, value)
+            plan = plans.get(key)
+            body[key] = value if plan is None or value is None else _json(plan, value)
         headers = {"Content-Type": self.content_type, "x-amzn-ErrorType": error.code, **error.headers}
-        return HttpResponse(error_status(model, error), headers, orjson.dumps(body))
+        return HttpResponse(error.status if status is None else status, headers, orjson.dumps(body))
 
 
 class JsonResponseSerializer(ResponseSerializer):
@@ -104,26 +185,23 @@ class RestJsonResponseSerializer(ResponseSerializer):
         status = 200
         if shape is None:
             return HttpResponse(status, headers, b"{}")
-        for name, member in shape.members.items():
-            location = member.serialization.get("location")
+        bound, payload, raw = _rest_layout(shape)
+        for name, location, wire_name in bound:
             value = result.get(name)
-            if value is None or location is None:
+            if value is None:
                 continue
             if location == "header":
-                headers[member.serialization.get("name", name)] = str(value)
+                headers[wire_name] = str(value)
             elif location == "headers":
-                prefix = member.serialization.get("name", name)
-                headers.update({prefix + k: str(v) for k, v in value.items()})
+                headers.update({wire_name + k: str(v) for k, v in value.items()})
             elif location == "statusCode":
                 status = int(value)
-        payload = shape.serialization.get("payload")
         if payload:
             value = result.get(payload)
-            member = shape.members[payload]
-            if member.type_name in ("blob", "string"):
+            if raw:
                 body = value if isinstance(value, bytes) else (value or "").encode()
                 return HttpResponse(status, headers, body)
-            return HttpResponse(status, headers, orjson.dumps(_to_json(member, value) or {}))
+            return HttpResponse(status, headers, orjson.dumps(_to_json(shape.members[payload], value) or {}))
         return HttpResponse(status, headers, orjson.dumps(_to_json(shape, result) or {}))
 
 

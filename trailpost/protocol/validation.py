@@ -17,6 +17,19 @@ Coral front ends match them against the whole value (``full_match``): STS refuse
 ``Session1:2`` for ``[\\w+=,.@-]*``, which a search would accept. Model patterns are Java
 regexes: ``compile_pattern`` anchors ``$`` at the very end and translates
 what Python's ``re`` lacks (UTF-16 surrogate-pair escapes, ``\\p{L}`` Unicode categories).
+
+Every request is validated, and nearly every request is valid, so validation runs in two passes.
+The first asks only whether the input breaks any constraint, with a check compiled once per shape
+(cached per shape object and ``full_match``): a tree of small closures holding each shape's limits,
+its compiled pattern's ``search`` or ``fullmatch`` and its enum values (reduced at compile time to
+those that also satisfy the length and pattern, so an enum member is one set lookup); it stops at
+the first violation and builds no paths or messages. Only input it refuses is walked again by
+``_walk``, which reads the shapes and writes every message with its path, in model order, as
+before: the wording and order of the messages rest on that one walk alone. The check is sound by
+construction (it accepts nothing ``_walk`` would report or raise for); it may refuse values
+``_walk`` accepts (a NaN, a ``str`` subclass), which then simply take the full walk. botocore
+builds a new ``Shape`` each time it resolves a reference, so while a check is compiled shapes are
+told apart by name and traits, and a recursive shape calls the check being built.
 """
 
 from __future__ import annotations
@@ -24,13 +37,16 @@ from __future__ import annotations
 import re
 import sys
 import unicodedata
+from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
+from math import inf
 from typing import Any
 
 from botocore.model import Shape
 
 from trailpost.protocol.errors import SerializationException, ValidationException
+from trailpost.protocol.plans import shape_key
 
 MAX_REPORTED = 10
 
@@ -214,10 +230,132 @@ def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
+Check = Callable[[Any], bool]
+
+
+@lru_cache(maxsize=4096)
+def _check(shape: Shape, full_match: bool) -> Check:
+    """Whether a value satisfies every constraint of ``shape`` (cached; see the module docstring)."""
+    return _compile(shape, full_match, {})
+
+
+def _compile(shape: Shape, full_match: bool, building: dict[str, Check]) -> Check:
+    kind = shape.type_name
+    meta = shape.metadata
+    if kind == "string":
+        return _string_check(meta, shape.enum, full_match)
+    if kind in ("integer", "long"):
+        return _number_check(meta, int)
+    if kind in ("float", "double"):
+        return _number_check(meta, float)
+    if kind == "boolean":
+        return _is_boolean
+    if kind == "timestamp":
+        return _is_timestamp
+    if kind == "blob":
+        return _is_blob
+    if kind not in ("structure", "list", "map"):
+        return _anything
+    key = shape_key(shape)
+    if key in building:
+        return building[key]
+    built: list[Check] = []
+    building[key] = lambda value: built[0](value)  # a recursive shape meets itself: the check being built
+    if kind == "structure":
+        check = _structure_check(
+            tuple(meta.get("required", ())),
+            tuple((name, _compile(member, full_match, building)) for name, member in shape.members.items()),
+        )
+    elif kind == "list":
+        check = _list_check(meta, _compile(shape.member, full_match, building))
+    else:
+        check = _map_check(meta, _compile(shape.key, full_match, building), _compile(shape.value, full_match, building))
+    built.append(check)
+    building[key] = check
+    return check
+
+
+def _structure_check(required: tuple[str, ...], members: tuple[tuple[str, Check], ...]) -> Check:
+    def check(value: Any) -> bool:
+        if not isinstance(value, dict):
+            return False
+        get = value.get
+        for name in required:
+            if get(name) is None:
+                return False
+        for name, member in members:
+            item = get(name)
+            if item is not None and not member(item):
+                return False
+        return True
+
+    return check
+
+
+def _list_check(meta: dict[str, Any], member: Check) -> Check:
+    low, high = meta.get("min", 0), meta.get("max", inf)
+
+    def check(value: Any) -> bool:
+        if not isinstance(value, list) or not low <= len(value) <= high:
+            return False
+        return all(item is None or member(item) for item in value)
+
+    return check
+
+
+def _map_check(meta: dict[str, Any], key: Check, item: Check) -> Check:
+    low, high = meta.get("min", 0), meta.get("max", inf)
+
+    def check(value: Any) -> bool:
+        if not isinstance(value, dict) or not low <= len(value) <= high:
+            return False
+        return all(key(k) and (v is None or item(v)) for k, v in value.items())
+
+    return check
+
+
+def _string_check(meta: dict[str, Any], enum: list[str], full_match: bool) -> Check:
+    low, high = meta.get("min", 0), meta.get("max", inf)
+    match = None
+    if "pattern" in meta:
+        compiled = compile_pattern(meta["pattern"])
+        match = compiled.fullmatch if full_match else compiled.search
+    if enum:
+        # Only the enum values that satisfy the other constraints are valid: one set lookup.
+        allowed = frozenset(v for v in enum if low <= len(v) <= high and (match is None or match(v) is not None))
+        return lambda value: type(value) is str and value in allowed
+    if match is None:
+        return lambda value: type(value) is str and low <= len(value) <= high
+    return lambda value: type(value) is str and low <= len(value) <= high and match(value) is not None
+
+
+def _number_check(meta: dict[str, Any], kind: type) -> Check:
+    low, high = meta.get("min", -inf), meta.get("max", inf)
+    if kind is int:  # booleans are ints to Python, not to the model
+        return lambda value: type(value) is int and low <= value <= high
+    return lambda value: (type(value) is float or type(value) is int) and low <= value <= high
+
+
+def _is_boolean(value: Any) -> bool:
+    return type(value) is bool
+
+
+def _is_timestamp(value: Any) -> bool:
+    return isinstance(value, datetime)
+
+
+def _is_blob(value: Any) -> bool:
+    return isinstance(value, (bytes, bytearray))
+
+
+def _anything(value: Any) -> bool:
+    return True
+
+
 def validation_messages(shape: Shape | None, params: dict[str, Any], *, full_match: bool = False) -> list[str]:
     """Every constraint ``params`` (wire member names) violates, in AWS's wording (``full_match``:
     patterns must match whole values, as the query services IAM and STS apply them)."""
-    if shape is None:
+    if shape is None or _check(shape, full_match)(params):
         return []
     out = _Collector(full_match)
     _walk(shape, params, "", out, False)
