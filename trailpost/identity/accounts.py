@@ -30,6 +30,14 @@ wrote such a row is open, the cache is bypassed (it might still roll back); the 
 it ended bumps the generation again. Stores without a SQLite connection are read every time. While
 the committer thread holds the connection for a commit, a cached entry of the current generation is
 served without the ``data_version`` probe, so authentication never waits for an fsync.
+
+One probe per call: ``lookup_key`` probes; ``note_key_use`` then ``peek``s the entry without a
+second probe and, when it shows the use already noted, writes nothing. A note that is due goes
+through ``get`` (probe, fresh document) before anything is written, so a key's status is never
+written back from a stale document. The shortcut can only differ from a probe when another process
+changed the key in between: its status does not enter the decision, and ``last_used`` only moves
+forward (the writer process alone notes uses), so the outcome is one the probe would give had that
+change come a moment later.
 """
 
 from __future__ import annotations
@@ -229,6 +237,19 @@ class KeyCache:
                 self.derived.clear()
         return self.generation
 
+    def peek(self, access_key_id: str) -> dict[str, Any] | None:
+        """The key's cached document if it is of the generation last probed, else ``None``; no probe.
+
+        Only for ``note_key_use`` deciding that a note is not due: the call's own ``lookup_key``
+        probed a moment before, any write of a watched row by this connection has since bumped the
+        generation (or left ``pending``), and another process can only have changed the key's
+        status (``last_used`` is written by the writer process alone and only moves forward), which
+        does not change that decision. A due note still goes through ``get``."""
+        entry = self.entries.get(access_key_id)
+        if entry is None or entry[0] != self.generation or self.pending:
+            return None
+        return entry[1]
+
     def get(self, store: StateStore, access_key_id: str) -> tuple[dict[str, Any], Principal] | None:
         """The key's document in ``store`` (never mutate it) and principal, or ``None`` if there is none.
 
@@ -277,12 +298,25 @@ DERIVED_MAX = 4096
 _CACHES: weakref.WeakKeyDictionary[Any, KeyCache] = weakref.WeakKeyDictionary()
 
 
+# The store asked for last and its cache, both weakly (neither is kept alive by this memo).
+_last: tuple[weakref.ref[Any], weakref.ref[KeyCache]] | None = None
+
+
 def key_cache(store: StateStore) -> KeyCache:
     """The ``KeyCache`` of ``store`` (made, with its trigger, on first use)."""
+    global _last
+    last = _last
+    if last is not None and last[0]() is store:
+        remembered = last[1]()
+        if remembered is not None:
+            return remembered  # a process serves one store: spare the weak dictionary's lookup
     try:
-        return _CACHES[store]
+        cache = _CACHES[store]
     except KeyError:
         pass
+    else:
+        _last = (weakref.ref(store), weakref.ref(cache))
+        return cache
     connection = getattr(store, "connection", None)
     lock = getattr(store, "lock", None)
     if not isinstance(connection, sqlite3.Connection) or lock is None:
@@ -353,20 +387,32 @@ def note_key_use(ctx: RequestContext) -> None:
     principal = ctx.principal
     if principal is None or ctx.service is None or not principal.access_key_id:
         return
-    found = key_cache(ctx.store).get(ctx.store, principal.access_key_id)
+    cache = key_cache(ctx.store)
+    service = ctx.service.model.endpoint_prefix
+    # The entry the call's authentication has just read (or a newer one) tells, without a second
+    # ``data_version`` probe, that the use is already noted; a due note re-reads the key through
+    # ``get`` before writing it (module docstring, "Key cache").
+    peeked = cache.peek(principal.access_key_id)
+    if peeked is not None and not _note_due(peeked, service, ctx):
+        return
+    found = cache.get(ctx.store, principal.access_key_id)
     if found is None:
         return  # temporary credentials: their use is their session's
     doc = found[0]
-    service = ctx.service.model.endpoint_prefix
-    used = doc.get("last_used") or {}
-    if (
-        used.get("service") == service
-        and used.get("region") == ctx.region
-        and ctx.received - used.get("date", 0) < LAST_USED_GRANULARITY
-    ):
+    if not _note_due(doc, service, ctx):
         return
     last = {"date": ctx.received, "service": service, "region": ctx.region}
     ctx.store.put(ACCESS_KEY, "", principal.access_key_id, {**doc, "last_used": last})
+
+
+def _note_due(doc: dict[str, Any], service: str, ctx: RequestContext) -> bool:
+    """Whether the key's noted last use is of another service or region, or older than the granularity."""
+    used = doc.get("last_used") or {}
+    return not (
+        used.get("service") == service
+        and used.get("region") == ctx.region
+        and ctx.received - used.get("date", 0) < LAST_USED_GRANULARITY
+    )
 
 
 def ensure_default_account(

@@ -6,7 +6,9 @@ protocol-neutral ``reason`` the gateway turns into the error code of the request
 1. ``read_authorization`` - a header is there (``missing``) and well formed: the
    ``AWS4-HMAC-SHA256`` scheme, ``key=value`` parameters, ``Credential``, ``SignedHeaders``,
    ``Signature``, a five-part credential scope and an ISO-8601 basic ``X-Amz-Date`` (or an HTTP
-   ``Date``) (``incomplete``). Messages are AWS's.
+   ``Date``) (``incomplete``). Messages are AWS's. The header SDKs send (the three parameters in
+   that order, values of visible ASCII) is read by one regular expression, any other by the general
+   ``key=value`` reading; both read such a header the same (``tests/identity/test_sigv4_header.py``).
 2. ``check_scope`` - the scope names the service the request reaches, a well-formed region and
    the ``aws4_request`` terminator (``signature``).
 3. ``check_freshness`` - the scope date is the day of ``X-Amz-Date`` (``signature``), and the
@@ -94,34 +96,30 @@ def read_authorization(request: HttpRequest) -> SignedRequest:
         return read_presigned(request)
     if not header:
         raise AuthFailure("missing", "Missing Authentication Token")
-    scheme, _, rest = header.partition(" ")
-    params: dict[str, str] = {}
-    if scheme == ALGORITHM:
-        for token in rest.replace(",", " ").split():  # key=value pairs between commas and whitespace
-            name, eq, value = token.partition("=")
-            if not eq:
-                raise AuthFailure(
-                    "incomplete",
-                    f"'{token}' not a valid key=value pair (missing equal-sign) in Authorization header: '{header}'.",
-                )
-            params[name] = value
+    usual = _USUAL_HEADER.fullmatch(header)
+    params = _authorization_params(header) if usual is None else None  # its errors come first
     amz_date = _request_date(request)
-    problems = [
-        f"Authorization header requires '{name}' parameter."
-        for name in ("Credential", "Signature", "SignedHeaders")
-        if not params.get(name)
-    ]
-    if amz_date is None:
-        problems.append("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
-    if problems:
-        raise AuthFailure("incomplete", " ".join(problems) + f" Authorization={header}")
-    assert amz_date is not None
-    if not _AMZ_DATE.match(amz_date) or _parse_amz_date(amz_date) is None:
+    if usual is not None and amz_date is not None:
+        credential, signed_headers, signature = usual.groups()
+    else:
+        if params is None:
+            params = _authorization_params(header)
+        problems = [
+            f"Authorization header requires '{name}' parameter."
+            for name in ("Credential", "Signature", "SignedHeaders")
+            if not params.get(name)
+        ]
+        if amz_date is None:
+            problems.append("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
+        if problems:
+            raise AuthFailure("incomplete", " ".join(problems) + f" Authorization={header}")
+        assert amz_date is not None
+        credential, signed_headers, signature = params["Credential"], params["SignedHeaders"], params["Signature"]
+    if _parse_amz_date(amz_date) is None:  # None unless it matches ``_AMZ_DATE`` and is a real time
         raise AuthFailure(
             "incomplete",
             f"Date must be in ISO-8601 'basic format'. Got '{amz_date}'. See http://en.wikipedia.org/wiki/ISO_8601",
         )
-    credential = params["Credential"]
     scope = credential.split("/")
     if len(scope) != 5:
         raise AuthFailure(
@@ -136,12 +134,35 @@ def read_authorization(request: HttpRequest) -> SignedRequest:
         region=scope[2],
         service=scope[3],
         terminator=scope[4],
-        signed_headers=tuple(name.lower() for name in params["SignedHeaders"].split(";")),
-        signature=params["Signature"],
+        signed_headers=tuple(name.lower() for name in signed_headers.split(";")),
+        signature=signature,
         amz_date=amz_date,
         security_token=token or None,
         payload_hash=request.headers.get("x-amz-content-sha256") if scope[3] == "s3" else None,
     )
+
+
+# What SDKs send: the three parameters in this order, each a run of visible ASCII without a comma
+# (so no whitespace ``str.split`` would cut at), after ``,`` or ``, ``. Such a header reads the same
+# through ``_authorization_params``; any other is read by it.
+_VALUE = r"([!-+\--~]+)"
+_USUAL_HEADER = re.compile(rf"{ALGORITHM} Credential={_VALUE}, ?SignedHeaders={_VALUE}, ?Signature={_VALUE}", re.ASCII)
+
+
+def _authorization_params(header: str) -> dict[str, str]:
+    """The ``key=value`` parameters of an ``AWS4-HMAC-SHA256`` header (none for another scheme)."""
+    scheme, _, rest = header.partition(" ")
+    params: dict[str, str] = {}
+    if scheme == ALGORITHM:
+        for token in rest.replace(",", " ").split():  # key=value pairs between commas and whitespace
+            name, eq, value = token.partition("=")
+            if not eq:
+                raise AuthFailure(
+                    "incomplete",
+                    f"'{token}' not a valid key=value pair (missing equal-sign) in Authorization header: '{header}'.",
+                )
+            params[name] = value
+    return params
 
 
 PRESIGNED_PARAMS = (
@@ -319,7 +340,11 @@ def _encode(text: str) -> str:
 
 def canonical_headers(request: HttpRequest, names: tuple[str, ...]) -> str:
     """``name:value`` lines of the signed headers, values trimmed with inner whitespace collapsed."""
-    return "".join(f"{name}:{' '.join(request.headers.get(name, '').split())}\n" for name in names)
+    headers = request.headers
+    return "".join([f"{name}:{' '.join(headers.get(name, '').split())}\n" for name in names])
+
+
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
 def string_to_sign(request: HttpRequest, signed: SignedRequest, query: str) -> str:
@@ -331,7 +356,9 @@ def string_to_sign(request: HttpRequest, signed: SignedRequest, query: str) -> s
             query,
             canonical_headers(request, signed.signed_headers),
             ";".join(signed.signed_headers),
-            signed.payload_hash if s3 and signed.payload_hash else hashlib.sha256(request.body).hexdigest(),
+            signed.payload_hash
+            if s3 and signed.payload_hash
+            else (hashlib.sha256(request.body).hexdigest() if request.body else EMPTY_SHA256),
         )
     )
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
