@@ -7,7 +7,11 @@ same instant, and trailpost must read every form clients send (epoch numbers, nu
 
 from __future__ import annotations
 
+import math
+import random
+import struct
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 
 import orjson
 import pytest
@@ -144,3 +148,24 @@ def test_iso8601_is_utc_with_z_and_no_fraction() -> None:
 def test_iso8601_epoch() -> None:
     assert iso8601_epoch(1486505154.426) == "2017-02-07T22:05:54Z"
     assert iso8601_epoch(0) == "1970-01-01T00:00:00Z"
+
+
+def _java_double_by_decimal(value: float) -> str:
+    """The scientific form as ``Decimal`` spells repr's digits: the reference ``java_double`` once was."""
+    sign, digits, exponent = Decimal(repr(value)).as_tuple()
+    significant = "".join(map(str, digits)).rstrip("0") or "0"
+    power = len(digits) + int(exponent) - 1
+    return f"{'-' if sign else ''}{significant[0]}.{significant[1:] or '0'}E{power}"
+
+
+def test_java_double_reads_the_scientific_form_off_repr_as_decimal_would() -> None:
+    rng = random.Random(7)
+    values = [1763978400.123, 1e16, 1e7, 0.000123, 1.5e-07, 1e-05, -1763978400.5, 1e300, 5e-324, 0.00099999]
+    values += [rng.uniform(1e9, 2e9) for _ in range(2000)]
+    values += [round(rng.uniform(1e9, 2e9), rng.randint(0, 6)) for _ in range(2000)]
+    values += [rng.uniform(-1, 1) * 10.0 ** rng.randint(-300, 300) for _ in range(4000)]
+    bits = (struct.unpack("d", struct.pack("Q", rng.getrandbits(64)))[0] for _ in range(8000))
+    values += [value for value in bits if math.isfinite(value)]
+    for value in values:
+        if value != 0 and not 1e-3 <= abs(value) < 1e7:
+            assert java_double(value) == _java_double_by_decimal(value), value

@@ -7,7 +7,6 @@ AWS's Java services write JSON timestamps as ``Double.toString`` of epoch second
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
 
 import orjson
 
@@ -37,11 +36,24 @@ def java_double(seconds: float) -> str:
     text = repr(value)
     if value == 0 or 1e-3 <= abs(value) < 1e7:
         return text if ("." in text or "e" in text) else text + ".0"
-    # Scientific form from the shortest round-trip digits (repr's; Java's for every epoch value).
-    sign, digits, exponent = Decimal(repr(value)).as_tuple()
-    significant = "".join(map(str, digits)).rstrip("0") or "0"
-    power = len(digits) + int(exponent) - 1
-    return f"{'-' if sign else ''}{significant[0]}.{significant[1:] or '0'}E{power}"
+    # Scientific form from the shortest round-trip digits (repr's; Java's for every epoch value),
+    # read off repr's text: ``1763978400.123``, ``1e+16``, ``0.000123``, ``1.5e-07``.
+    sign = "-" if text[0] == "-" else ""
+    mantissa, _, exponent = text.lstrip("-").partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    digits = whole + fraction
+    significant = digits.lstrip("0")
+    power = (int(exponent) if exponent else 0) + len(whole) - 1 - (len(digits) - len(significant))
+    significant = significant.rstrip("0") or "0"
+    return f"{sign}{significant[0]}.{significant[1:] or '0'}E{power}"
+
+
+def whole_seconds_double(seconds: float) -> str:
+    """``java_double`` for whole epoch seconds >= 1e7, without ``Decimal`` (``1795488796`` -> ``1.795488796E9``)."""
+    if seconds >= 1e7 and seconds < 1e16 and float(seconds).is_integer():
+        text = str(int(seconds))
+        return f"{text[0]}.{text[1:].rstrip('0') or '0'}E{len(text) - 1}"
+    return java_double(seconds)
 
 
 def epoch_fragment(value: datetime) -> orjson.Fragment:
