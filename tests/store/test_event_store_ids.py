@@ -47,7 +47,7 @@ def _open(path: Path) -> tuple[SqliteStateStore, SqliteEventStore]:
 def _by_id(events: SqliteEventStore, event_id: str, account: str = ACCOUNT, region: str = "us-east-1") -> list[str]:
     now = int(time.time())
     rows = events.lookup(HistoryQuery(account, region, now - 3600, now + 60, 50, ("EventId", event_id)))
-    return [row.event_id for row in rows]
+    return [orjson.loads(row.event)["EventId"] for row in rows]
 
 
 def _indexed_columns(conn: sqlite3.Connection) -> list[list[str]]:

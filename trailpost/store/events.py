@@ -21,7 +21,12 @@ Event history (``lookup``) is served from indexes only, newest first:
   EventId lookup decrypts the id to a position and reads that row, checking the stored id exactly
   (letter case included). A database made before (``event_id`` ``UNIQUE``, random ids) keeps its
   unique index and is looked up through it, old ids and new alike;
-* Insights events (``category = 'Insight'``) have their own partial time index.
+* Insights events (``category = 'Insight'``) have their own partial time index;
+* a page reads four columns per event: position and time (its cursor), ``wire_event`` (what
+  LookupEvents answers of the event but its record, JSON written at insert: ``lookup_wire``) and
+  the record. Rows stored before that column existed have it ``NULL`` and are answered from their
+  other columns (``wire_resources`` is the ``Resources`` array an earlier version stored; it is no
+  longer written).
 
 Rules: ``prepare`` overwrites the record's ``eventID`` (the caller's is a placeholder): the id a
 client sees in LookupEvents, delivered log files, the console and the CLI is the stored one; each
@@ -49,6 +54,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from trailpost.store.event_ids import EventIds, new_key
+from trailpost.store.lookup_wire import legacy_wire_event, resource_name, resources_of, username_of, wire_event
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -64,7 +70,8 @@ CREATE TABLE IF NOT EXISTS events (
     read_only    INTEGER NOT NULL,
     category     TEXT NOT NULL,
     record       BLOB NOT NULL,
-    wire_resources BLOB
+    wire_resources BLOB,
+    wire_event   BLOB
 );
 DROP INDEX IF EXISTS events_by_time;
 CREATE INDEX IF NOT EXISTS events_by_age ON events (event_time);
@@ -112,13 +119,15 @@ COLUMNS = {
     "EventId": "event_id",
 }
 RESOURCE_ATTRIBUTES = ("ResourceType", "ResourceName")
-_SELECT = (
-    "e.seq, e.event_id, e.event_time, e.event_name, e.event_source, e.username, e.access_key_id, e.read_only, "
-    "e.record, e.wire_resources"
+_SELECT = "e.seq, e.event_time, e.wire_event, e.record"
+# The columns ``lookup_wire.legacy_wire_event`` makes a row's LookupEvents object of (rows without one).
+_LEGACY = (
+    "SELECT seq, event_id, event_time, event_name, event_source, username, access_key_id, read_only, record, "
+    "wire_resources FROM events WHERE seq IN ({})"
 )
 _INSERT = (
     "INSERT INTO events (seq, event_id, account_id, region, event_time, event_name, event_source, "
-    "username, access_key_id, read_only, category, record, wire_resources) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    "username, access_key_id, read_only, category, record, wire_event) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
 _INSERT_RESOURCE = (
     "INSERT OR IGNORE INTO event_resources (seq, attribute, value, account_id, region, event_time) VALUES (?,?,?,?,?,?)"
@@ -157,110 +166,20 @@ class HistoryQuery:
 
 
 class HistoryEvent(NamedTuple):
-    """An Event history row: the lookup columns and the record as stored (compact JSON bytes).
+    """An Event history row: its position and time (the page cursor), LookupEvents' ``Event`` of it
+    in JSON but for ``CloudTrailEvent`` (``lookup_wire``), and the record as stored (compact JSON).
 
-    A tuple in ``lookup``'s column order, so a page is made from SQLite's rows without a call per
-    field; ``read_only`` is the stored ``0``/``1``; ``wire_resources`` is LookupEvents' ``Resources``
-    as JSON, written with the record (``None`` for rows stored before that column existed: then
-    ``stored_resources(record)`` gives them).
+    A tuple in ``lookup``'s column order, so a page is made from SQLite's rows without a call per row.
     """
 
     seq: int
-    event_id: str
     event_time: int
-    event_name: str
-    event_source: str
-    username: str | None
-    access_key_id: str | None
-    read_only: int
+    event: bytes
     record: bytes
-    wire_resources: bytes | None = None
 
     @property
     def cursor(self) -> tuple[int, int]:
         return (self.event_time, self.seq)
-
-
-def username_of(record: dict[str, Any]) -> str | None:
-    """The user name Event history shows for a record.
-
-    Root: ``root``; IAM users: the user name; role sessions and federated users: the session
-    (federated user) name, the last part of the ARN; services: the service that acted
-    (``invokedBy``); others: ``userName`` when the record has one.
-    """
-    identity = record.get("userIdentity") or {}
-    kind = identity.get("type")
-    if kind == "Root":
-        return "root"
-    if kind in ("AssumedRole", "FederatedUser"):
-        arn = identity.get("arn") or ""
-        if "/" in arn:
-            return arn.rsplit("/", 1)[-1] or None
-        return identity.get("userName") or None
-    if kind == "AWSService":
-        return identity.get("invokedBy") or identity.get("userName")
-    return identity.get("userName") or None
-
-
-def resource_name(arn: str) -> str:
-    """The name Event history shows for a resource ARN: the id after its type (``os-…``, ``Alice``, a bucket)."""
-    parts = arn.split(":", 5)
-    if len(parts) < 6 or not parts[5]:
-        return arn
-    resource = parts[5]
-    if "/" in resource:
-        return resource.rsplit("/", 1)[-1] or resource
-    _kind, sep, rest = resource.partition(":")
-    return rest if sep and rest else resource
-
-
-def resources_of(record: dict[str, Any]) -> list[dict[str, Any]]:
-    """LookupEvents' ``Resources`` of a record, in wire form: per entry of ``resources``, its ``ResourceType``
-    (the entry's ``type``) and ``ResourceName`` (``resource_name`` of its ARN), each left out when absent."""
-    found: list[dict[str, Any]] = []
-    for entry in record.get("resources") or ():
-        if not isinstance(entry, dict):
-            continue
-        resource: dict[str, Any] = {}
-        kind = entry.get("type")
-        if kind is not None:
-            resource["ResourceType"] = kind
-        arn = entry.get("ARN") or entry.get("arn")
-        if isinstance(arn, str) and arn:
-            resource["ResourceName"] = resource_name(arn)
-        found.append(resource)
-    return found
-
-
-def stored_resources(record: bytes) -> list[dict[str, Any]]:
-    """``resources_of`` for a stored record, parsing only its ``resources`` array when it can.
-
-    Records are stored as the record builder orders them, ``resources`` right before
-    ``eventType``; if that slice does not parse, the whole record is read instead. The list may be
-    shared with other callers: never change it.
-    """
-    start = record.find(b'"resources":[')
-    if start < 0:
-        return []
-    end = record.find(b'],"eventType"', start)
-    if end > 0:
-        found = _resources_of_slice(record[start + 12 : end + 1])
-        if found is not None:
-            return found
-    return resources_of(orjson.loads(record))
-
-
-@lru_cache(maxsize=1024)
-def _resources_of_slice(text: bytes) -> list[dict[str, Any]] | None:
-    """``resources_of`` a record's ``resources`` array as stored, or ``None`` if it does not parse.
-
-    Cached: the events of a page often name the same resources (a site, an outpost), so most are
-    parsed once. The list is shared between callers, which only read it (LookupEvents serializes it).
-    """
-    try:
-        return resources_of({"resources": orjson.loads(text)})
-    except orjson.JSONDecodeError:
-        return None
 
 
 def _lookup_values(record: dict[str, Any]) -> set[tuple[str, str]]:
@@ -287,25 +206,39 @@ def _epoch(text: str) -> int:
 def _row(record: dict[str, Any]) -> tuple[Any, ...]:
     """The ``events`` columns of ``record`` after ``seq``: ``_INSERT``'s parameters but the first.
 
-    ``wire_resources`` (the last) is what LookupEvents answers as the event's ``Resources``, made
-    once here rather than parsed out of the record at every lookup; data events, which Event history
-    never shows, have none.
+    ``wire_event`` (the last) is what LookupEvents answers of the event but its record
+    (``lookup_wire``), made once here rather than from the columns at every lookup; data events,
+    which Event history never shows, have none.
     """
     identity = record.get("userIdentity") or {}
     category = record.get("eventCategory", MANAGEMENT)
-    return (
+    event_id, at, name, source = (
         record["eventID"],
-        record.get("recipientAccountId") or identity.get("accountId", ""),
-        record["awsRegion"],
         _epoch(record["eventTime"]),
         record["eventName"],
         record["eventSource"],
+    )
+    username, key, read_only = (
         username_of(record),
         identity.get("accessKeyId") or None,
         1 if record.get("readOnly") else 0,
+    )
+    wire = None
+    if category != DATA:
+        wire = wire_event(event_id, at, name, source, username, key, read_only, orjson.dumps(resources_of(record)))
+    return (
+        event_id,
+        record.get("recipientAccountId") or identity.get("accountId", ""),
+        record["awsRegion"],
+        at,
+        name,
+        source,
+        username,
+        key,
+        read_only,
         category,
         orjson.dumps(record),
-        None if category == DATA else orjson.dumps(resources_of(record)),
+        wire,
     )
 
 
@@ -326,7 +259,7 @@ class SqliteEventStore:
             self._conn.executescript(SCHEMA)
             if fresh:
                 self._backfill_resources()
-            _add_wire_resources(self._conn)
+            _add_columns(self._conn)
             self.ids = EventIds(self._id_key())
             # A database made before ids were positions has the UNIQUE index of ``event_id``.
             self.legacy_ids = _has_event_id_index(self._conn)
@@ -492,7 +425,19 @@ class SqliteEventStore:
             args = (query.account_id, query.region, *filters, start, end, *args_tail, query.limit)
         with self._lock:
             rows = self._conn.execute(sql, args).fetchall()
+            if any(row[2] is None for row in rows):
+                rows = self._with_legacy_events(rows)
         return list(map(HistoryEvent._make, rows))
+
+    def _with_legacy_events(self, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """``rows`` with the LookupEvents object of those stored before ``wire_event`` existed made
+        from their other columns (the caller holds the lock)."""
+        seqs = [row[0] for row in rows if row[2] is None]
+        legacy = {
+            seq: legacy_wire_event(tuple(columns))
+            for seq, *columns in self._conn.execute(_LEGACY.format(",".join("?" * len(seqs))), seqs)
+        }
+        return [row if row[2] is not None else (row[0], row[1], legacy[row[0]], row[3]) for row in rows]
 
     # -- followers --------------------------------------------------------------------------------
 
@@ -524,12 +469,13 @@ class SqliteEventStore:
             return int(self._conn.execute("SELECT count(*) FROM events").fetchone()[0])
 
 
-def _add_wire_resources(conn: sqlite3.Connection) -> None:
-    """Give an ``events`` table made before ``wire_resources`` existed that column (instant in SQLite:
-    old rows read it as ``NULL`` and keep being answered from their record)."""
+def _add_columns(conn: sqlite3.Connection) -> None:
+    """Give an ``events`` table made before ``wire_resources`` and ``wire_event`` existed those columns
+    (instant in SQLite: old rows read ``NULL`` there and are answered from their other columns)."""
     columns = {row[1] for row in conn.execute("PRAGMA table_info(events)").fetchall()}
-    if "wire_resources" not in columns:
-        conn.execute("ALTER TABLE events ADD COLUMN wire_resources BLOB")
+    for name in ("wire_resources", "wire_event"):
+        if name not in columns:
+            conn.execute(f"ALTER TABLE events ADD COLUMN {name} BLOB")
 
 
 def _has_event_id_index(conn: sqlite3.Connection) -> bool:

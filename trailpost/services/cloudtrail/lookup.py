@@ -14,7 +14,7 @@ Business rules (AWS's, see docs/decisions.md "Event history"):
   given, category), so a token used with other parameters, or forged, is
   ``InvalidNextTokenException``; changing ``MaxResults`` between pages is allowed;
 * each ``Event`` carries ``ReadOnly`` as the string ``"true"``/``"false"``, ``EventTime`` as the
-  record's time, ``Username`` as Event history derives it (``store.events.username_of``),
+  record's time, ``Username`` as Event history derives it (``store.lookup_wire.username_of``),
   ``Resources`` from the record's ``resources`` and ``CloudTrailEvent`` the record as stored
   (compact JSON);
 * with ``lookup_rate_limit`` > 0, each account and region may call LookupEvents that many times
@@ -45,9 +45,9 @@ from trailpost.services.cloudtrail.errors import (
     ThrottlingException,
 )
 from trailpost.services.cloudtrail.operations import ops
-from trailpost.services.cloudtrail.responses import event_time
 from trailpost.services.token_key import token_key
-from trailpost.store.events import INSIGHT, MANAGEMENT, HistoryEvent, HistoryQuery, event_store, stored_resources
+from trailpost.store.events import INSIGHT, MANAGEMENT, HistoryEvent, HistoryQuery, event_store
+from trailpost.store.lookup_wire import page_event
 
 DEFAULT_MAX_RESULTS = 50
 DAY = 86400
@@ -113,27 +113,11 @@ def _epoch(value: datetime | None) -> float | None:
     return value.timestamp() if value is not None else None
 
 
-def _events(rows: list[HistoryEvent]) -> list[dict[str, Any]]:
-    """The ``Event`` members of a page in wire form, straight from the store's rows.
-
-    Model member order, absent members left out (``AccessKeyId`` when empty, ``Username`` when
-    null), ``EventTime`` and ``Resources`` already JSON (``responses.event_time``, the stored
-    ``wire_resources``; rows stored before that column existed parse theirs from the record),
-    ``CloudTrailEvent`` the stored record.
-    """
-    events: list[dict[str, Any]] = []
-    for _seq, event_id, at, name, source, username, key, read_only, record, resources in rows:
-        event: dict[str, Any] = {"EventId": event_id, "EventName": name, "ReadOnly": "true" if read_only else "false"}
-        if key:
-            event["AccessKeyId"] = key
-        event["EventTime"] = event_time(at)
-        event["EventSource"] = source
-        if username is not None:
-            event["Username"] = username
-        event["Resources"] = orjson.Fragment(resources) if resources is not None else stored_resources(record)
-        event["CloudTrailEvent"] = record.decode()
-        events.append(event)
-    return events
+def _events(rows: list[HistoryEvent]) -> list[orjson.Fragment]:
+    """The ``Event`` members of a page in wire form: each the JSON the event store kept with the record
+    (model order, absent members left out, ``EventTime`` as Java writes it) and ``CloudTrailEvent``, the
+    record as stored."""
+    return [page_event(row.event, row.record) for row in rows]
 
 
 def _attribute(params: dict[str, Any]) -> tuple[str, Any] | None:
