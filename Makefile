@@ -94,6 +94,13 @@ bench-profile: $(VENV)/.bench bench-wrk
 bench-ab: $(VENV)/.bench $(VENV)/.dev bench-wrk
 	$(BIN)/python -m bench.revisions --rev $(REV) $(BENCH_ARGS)
 
+# Two revisions by instructions per call under callgrind (bench/instructions.py): `make bench-instructions REV=<rev>`
+# counts what each call executes in process, immune to the machine's drift (about 6 minutes).
+.PHONY: bench-instructions
+bench-instructions: $(VENV)/.bench $(VENV)/.dev
+	command -v valgrind >/dev/null 2>&1 || { apt-get update && apt-get install -y valgrind; }
+	$(BIN)/python -m bench.instructions --rev $(REV) $(BENCH_ARGS)
+
 # CPU per audited call of the pipeline, in process (bench/cpu_per_call.py), about 1 minute.
 .PHONY: bench-cpu
 bench-cpu: $(VENV)/.runtime

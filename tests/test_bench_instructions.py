@@ -1,0 +1,36 @@
+"""``make bench-instructions``: the in-process driver it runs under callgrind, and the section it writes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bench.instructions import ROOT, section, total_of
+
+
+@pytest.mark.parametrize(("call", "count"), [("GetSite", 70), ("CreateSite", 120), ("LookupEvents", 70)])
+def test_the_driver_runs_every_call_from_a_given_tree(call: str, count: int) -> None:
+    # --tree puts a checkout ahead of the editable install, as for the older revision; here, this one.
+    command = [sys.executable, "-m", "bench.instructions", "--drive", call, "--count", str(count), "--tree", str(ROOT)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]  # every call answered below 300, or it raises
+
+
+def test_totals_are_read_from_callgrind_output() -> None:
+    out = "# callgrind format\nversion: 1\nevents: Ir\nfl=x\nfn=y\n1 5\nsummary: 3117145904\ntotals: 3117145904\n"
+    assert total_of(out) == 3_117_145_904
+    with pytest.raises(RuntimeError):
+        total_of("events: Ir\n")
+
+
+def test_section_gives_instructions_per_call_and_their_ratio(tmp_path: Path) -> None:
+    found = {"GetSite": (820_800.0, 725_400.0), "LookupEvents": (2_343_000.0, 1_785_000.0)}
+    text = section(found, "bf80bae", "af2a09c", datetime(2026, 11, 24, 16, 40, tzinfo=UTC))
+    assert text.startswith("<!-- instructions:begin -->") and text.rstrip().endswith("<!-- instructions:end -->")
+    assert "REV=bf80bae" in text and "working tree at `af2a09c`" in text
+    assert "| GetSite | 820,800 | 725,400 | 0.884 |" in text
+    assert "| LookupEvents | 2,343,000 | 1,785,000 | 0.762 |" in text
