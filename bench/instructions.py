@@ -30,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.revisions import head_revision
 from bench.server_report import machine, replace_section
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -186,13 +187,6 @@ def section(found: dict[str, tuple[float, float]], rev: str, head: str, started:
     return "\n".join(lines)
 
 
-def _head() -> str:
-    done = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    return done.stdout.strip() or "unknown"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rev", help="the git revision to compare the working tree with")
@@ -217,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
             found = per_call(tree, args.calls.split(","), Path(scratch))
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False)
-    text = section(found, args.rev, _head(), started)
+    text = section(found, args.rev, head_revision(), started)
     if not args.no_write:
         replace_section(RESULTS, MARKER, text)
     print(text)

@@ -86,7 +86,7 @@ def section(found: dict[tuple[str, str], list[Run]], calls: list[str], rev: str,
         f"- run: {started:%Y-%m-%d %H:%M} UTC; {reps} repetitions, the two revisions in alternating order, "
         f"a fresh one-process server each; `wrk -t1 -c{CONNS} -d{SECONDS}s`; medians",
         *machine(("uvicorn", "uvloop", "httptools", "botocore", "orjson")),
-        f"- before = `{rev}` (a git worktree), after = the working tree at `{_head()}`",
+        f"- before = `{rev}` (a git worktree), after = the working tree at `{head_revision()}`",
         "",
         "| call | before req/s | after req/s | after / before | p99 before / after | CPU per call before / after |",
         "|---|---|---|---|---|---|",
@@ -107,7 +107,8 @@ def section(found: dict[tuple[str, str], list[Run]], calls: list[str], rev: str,
     return "\n".join(lines)
 
 
-def _head() -> str:
+def head_revision() -> str:
+    """The short id of the working tree's HEAD (what "after" is)."""
     done = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
     )
