@@ -49,3 +49,41 @@ def test_find_looks_across_scopes_and_a_failed_transaction_leaves_nothing(store:
         raise RuntimeError("abort")
     assert store.find("t.key", "AKIA2") is None
     assert store.scopes("t.key") == ["acct-a"]
+
+
+class _CountingSync(SqliteStateStore):
+    """The real store, counting its WAL syncs."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.syncs = 0
+
+    def sync(self) -> None:
+        super().sync()
+        self.syncs += 1
+
+
+def test_a_transaction_syncs_the_wal_only_when_it_changed_a_row(tmp_path: Path) -> None:
+    """A write is durable when ``transaction()`` returns; a read has nothing to sync and skips the flush."""
+    store = _CountingSync(tmp_path / "state.db")
+    try:
+        with store.transaction():
+            store.put("t.doc", "acct", "k", {"v": 1})
+        assert store.syncs == 1
+        with store.transaction():
+            assert store.get("t.doc", "acct", "k") == {"v": 1}
+            assert store.list("t.doc", "acct")
+        assert store.syncs == 1  # the read committed nothing
+        with store.transaction():
+            store.delete("t.doc", "acct", "missing")  # deletes no row: nothing written either
+        assert store.syncs == 1
+        with store.transaction(), store.transaction():  # a change made under a savepoint counts
+            store.put("t.doc", "acct", "k", {"v": 2})
+        assert store.syncs == 2
+        reopened = SqliteStateStore(tmp_path / "state.db")
+        try:
+            assert reopened.get("t.doc", "acct", "k") == {"v": 2}
+        finally:
+            reopened.close()
+    finally:
+        store.close()

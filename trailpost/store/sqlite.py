@@ -186,13 +186,19 @@ class SqliteStateStore:
 class _Atomic:
     """``SqliteStateStore.transaction()``: holds the store's lock from enter to exit; a transaction
     of its own (``BEGIN IMMEDIATE`` ... ``COMMIT`` and the WAL synced), or a savepoint inside an open
-    one. A class rather than a ``contextmanager`` generator: every API call enters one or two."""
+    one. A class rather than a ``contextmanager`` generator: every API call enters one or two.
 
-    __slots__ = ("_savepoint", "_store")
+    A transaction of its own that changed no row (a read: ``total_changes`` did not move) appends
+    nothing to the WAL when it commits, so it is not synced: there is nothing new to make durable,
+    and an fdatasync is a disk flush even then. Schema changes are not counted by ``total_changes``;
+    the stores make theirs outside ``transaction()`` (``executescript`` commits first)."""
+
+    __slots__ = ("_changes", "_savepoint", "_store")
 
     def __init__(self, store: SqliteStateStore) -> None:
         self._store = store
         self._savepoint: str | None = None
+        self._changes = -1
 
     def __enter__(self) -> None:
         store = self._store
@@ -208,6 +214,7 @@ class _Atomic:
                     raise
             else:
                 store._conn.execute("BEGIN IMMEDIATE")
+                self._changes = store._conn.total_changes
         except BaseException:
             store._lock.release()
             raise
@@ -228,7 +235,8 @@ class _Atomic:
                     conn.execute(f"RELEASE {name}")
             elif kind is None:
                 conn.execute("COMMIT")
-                store.sync()
+                if conn.total_changes != self._changes:
+                    store.sync()
             elif conn.in_transaction:
                 conn.execute("ROLLBACK")
         finally:
