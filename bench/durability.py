@@ -1,13 +1,15 @@
 """Event durability: how many events per second the event store alone makes durable.
 
 ``store_rates`` opens a fresh state store in a temp dir exactly as the server does
-(``SqliteStateStore``: WAL, ``synchronous=FULL``) with its event store, and times
-``SqliteEventStore.append_many`` on realistic records (``bench.lookup_data.Generator``, about 1 KB of
-JSON each, with resources), generated beforehand and not timed:
+(``SqliteStateStore``: WAL, ``synchronous=NORMAL``, each commit made durable by ``sync``, an
+fdatasync of the WAL, as group commit does) with its event store, and times
+``SqliteEventStore.append_many`` followed by ``sync`` on realistic records
+(``bench.lookup_data.Generator``, about 1 KB of JSON each, with resources), generated beforehand and
+not timed:
 
-* batches of ``BATCH`` records, one transaction and one durable commit per batch;
-* one record per transaction: a commit (an fsync of the WAL) per record, as a server without group
-  commit would do; its per-record latency gives a p99.
+* batches of ``BATCH`` records, one transaction and one durable commit (commit, then sync) per batch;
+* one record per transaction: a commit and a sync per record, as a server without group commit
+  would do; its per-record latency gives a p99.
 
 Each part stops at its record count or its time limit, whichever comes first. The API benchmark
 (``bench/api_throughput.py``) runs this in the same run as the audited CreateSite figures, whose
@@ -41,12 +43,14 @@ def store_rates(batched: int = 50_000, single: int = 5_000, max_seconds: float =
             started, done = time.perf_counter(), 0
             while done < batched and time.perf_counter() - started < max_seconds:
                 done += events.append_many(records[done : done + BATCH])
+                store.sync()
             batch_rate = done / (time.perf_counter() - started)
             latencies: list[float] = []
             started = time.perf_counter()
             for record in records[batched : batched + single]:
                 began = time.perf_counter()
                 events.append_many([record])
+                store.sync()
                 latencies.append(time.perf_counter() - began)
                 if began - started > max_seconds:
                     break

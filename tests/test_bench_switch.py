@@ -93,7 +93,7 @@ def test_report_section_from_sample_figures(tmp_path: Path) -> None:
     )
     assert "| CreateTrail | 64 | 100 **(disturbed)** |" in text
     assert "3,000 **(3 errors)**" in text and "**runs with errors (3)**" in text
-    assert "batches of 1000 (20,000 records, one commit each batch) | 21,000 |" in text
+    assert "batches of 1000 (20,000 records, one commit and one WAL fdatasync each batch) | 21,000 |" in text
     assert "| trailpost audited | 80 MiB | 120 MiB | 100 MiB |" in text
     assert "10M events stored | skipped |" in text
     # One process against ``--workers 2``, side by side, and their targets.
