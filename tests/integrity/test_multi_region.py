@@ -90,6 +90,19 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         ct.start_logging(Name=SINGLE)
         server.client("outposts").list_sites()  # activity in the home region only
         time.sleep(6.0)  # a few digest periods (the first round also creates 34 regions' keys)
+        # On a busy machine the first rounds can take longer: wait until every region has a periodic digest.
+        regions, head = (
+            set(boto3.session.Session().get_available_regions("cloudtrail")),
+            f"AWSLogs/{ACCOUNT}/CloudTrail-Digest/",
+        )
+        deadline = time.monotonic() + 90
+        while True:
+            pages = s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=head)
+            found = {item["Key"][len(head) :].split("/")[0] for page in pages for item in page.get("Contents", [])}
+            if found >= regions:
+                break
+            assert time.monotonic() < deadline, f"no periodic digest in {sorted(regions - found)}"
+            time.sleep(0.5)
         ct.stop_logging(Name=EVERYWHERE)
         ct.stop_logging(Name=SINGLE)
         stopped = datetime.now(UTC)
