@@ -160,7 +160,7 @@ class HistoryQuery:
     start: int
     end: int
     limit: int
-    attribute: tuple[str, str] | None = None
+    attribute: tuple[str, Any] | None = None  # ReadOnly filters on 0 or 1
     category: str = MANAGEMENT
     after: tuple[int, int] | None = None
 
