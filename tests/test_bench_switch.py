@@ -160,3 +160,21 @@ def test_a_revision_runs_from_its_own_tree_ahead_of_the_editable_install(tmp_pat
     assert stack.argv[1] == "-c" and str(tmp_path) in boot and "sys.path.insert(0" in boot
     assert stack.command(4566, "/d")[3:6] == ["serve", "--port", "4566"]
     assert stack_of(None, "after").argv[1:3] == ("-m", "trailpost")
+
+
+def test_lookup_verdict_says_by_how_much_and_why_a_target_is_missed() -> None:
+    from bench.lookup_events import Result, verdict
+
+    def result(p50: float, p99: float, cpu_us: float) -> Result:
+        return Result(10_000_000, "no attribute", 50, p50, p99, p50, p99, cpu_us, None, None)
+
+    assert verdict([result(1.2, 2.8, 800)]) == [
+        "At 10,000,000 events the worst case p50 is 1.20 ms and the worst p99 2.80 ms: target met."
+    ]
+    missed = verdict([result(4.0, 9.0, 2000), result(3.0, 12.5, 3000)])
+    assert missed[0] == (
+        "At 10,000,000 events the worst case p50 is 4.00 ms and the worst p99 12.50 ms: "
+        "target NOT met (p50 2.0x its 2 ms target, p99 1.2x its 10 ms target)."
+    )
+    assert "median 2.50 ms here" in missed[2] and "What would close it" in missed[2]
+    assert "p99" not in verdict([result(4.0, 9.0, 2000)])[0].split("(")[1]  # only what missed is named
