@@ -27,6 +27,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import botocore.session
 from botocore.credentials import Credentials
 
 from bench.server_report import machine, replace_section
@@ -37,18 +38,8 @@ from trailpost.server import create_app
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 MARKER = "cpu-per-call"
-SITE_REGIONS = (
-    "us-east-1",
-    "us-east-2",
-    "us-west-1",
-    "us-west-2",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-central-1",
-    "ap-south-1",
-    "ap-northeast-1",
-    "ca-central-1",
-)
+# CreateSite's regions: the first ten Outposts regions of botocore's model, 100 sites each (the quota).
+SITE_REGIONS = tuple(botocore.session.get_session().get_available_regions("outposts")[:10])
 LOOKUP_TARGET = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"
 
 

@@ -30,6 +30,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
+import botocore.session
+
 from bench.revisions import head_revision
 from bench.server_report import machine, replace_section
 
@@ -39,21 +41,8 @@ MARKER = "instructions"
 CONCURRENT = 64
 # call -> (small, large) number of calls; the quota of 100 sites per region bounds CreateSite.
 COUNTS = {"GetSite": (640, 1920), "ListSites": (640, 1920), "CreateSite": (320, 1280), "LookupEvents": (320, 960)}
-SITE_REGIONS = (
-    "us-east-2",
-    "us-west-1",
-    "us-west-2",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-central-1",
-    "ap-south-1",
-    "ap-northeast-1",
-    "ca-central-1",
-    "sa-east-1",
-    "eu-north-1",
-    "ap-southeast-1",
-    "ap-southeast-2",
-)
+# CreateSite's regions: every Outposts region of botocore's model but us-east-1 (where the run's first site is).
+SITE_REGIONS = tuple(r for r in botocore.session.get_session().get_available_regions("outposts") if r != "us-east-1")
 LOOKUP_TARGET = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"
 
 
