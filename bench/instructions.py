@@ -30,102 +30,24 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
-import botocore.session
-
+from bench.instructions_driver import CONCURRENT
 from bench.revisions import head_revision
 from bench.server_report import machine, replace_section
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "RESULTS.md"
+DRIVER = ROOT / "bench" / "instructions_driver.py"  # run as a script: see its docstring
 MARKER = "instructions"
-CONCURRENT = 64
 # call -> (small, large) number of calls; the quota of 100 sites per region bounds CreateSite.
 COUNTS = {"GetSite": (640, 1920), "ListSites": (640, 1920), "CreateSite": (320, 1280), "LookupEvents": (320, 960)}
-# CreateSite's regions: every Outposts region of botocore's model but us-east-1 (where the run's first site is).
-SITE_REGIONS = tuple(r for r in botocore.session.get_session().get_available_regions("outposts") if r != "us-east-1")
-LOOKUP_TARGET = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"
-
-
-def drive(call: str, count: int) -> None:
-    """Run ``count`` calls of ``call`` through the gateway of a fresh trailpost, 64 at a time.
-
-    Imports trailpost only here, so that ``--tree`` can put another revision ahead of it."""
-    import asyncio
-    import json
-
-    import uvloop
-    from botocore.credentials import Credentials
-
-    from tests.support.signed import signed
-    from trailpost import collector
-    from trailpost.config import Settings
-    from trailpost.server import create_app
-
-    async def run() -> None:
-        with tempfile.TemporaryDirectory(prefix="trailpost-instructions-") as scratch:
-            app = create_app(Settings.load(data_dir=Path(scratch) / "data"))
-            collector.settle()
-            gateway = app.gateway
-            creds = Credentials(app.root_key.access_key_id, app.root_key.secret_access_key)
-            json_body = {"Content-Type": "application/json"}
-            made = await gateway.handle(
-                signed("outposts", "POST", "/sites", json_body, b'{"Name":"x"}', creds, "us-east-1")()
-            )
-            site = json.loads(made.body)["Site"]["SiteId"]
-            lookup_headers = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": LOOKUP_TARGET}
-            if call == "GetSite":
-                factories = [signed("outposts", "GET", f"/sites/{site}", {}, b"", creds, "us-east-1")] * CONCURRENT
-            elif call == "ListSites":
-                factories = [signed("outposts", "GET", "/sites", {}, b"", creds, "us-east-1")] * CONCURRENT
-            elif call == "CreateSite":
-                factories = [
-                    signed(
-                        "outposts",
-                        "POST",
-                        "/sites",
-                        json_body,
-                        json.dumps({"Name": f"s{n}"}).encode(),
-                        creds,
-                        SITE_REGIONS[n // 99 % len(SITE_REGIONS)],
-                    )
-                    for n in range(count)
-                ]
-            else:
-                factories = [
-                    signed("cloudtrail", "POST", "/", lookup_headers, b'{"MaxResults": 50}', creds, "us-east-1")
-                ]
-                for _ in range(200):  # events to page through
-                    await gateway.handle(factories[0]())
-            requests = iter([factories[n % len(factories)]() for n in range(count)])
-
-            async def worker() -> None:
-                for request in requests:
-                    response = await gateway.handle(request)
-                    if response.status >= 300:
-                        raise RuntimeError(f"{call} answered {response.status}: {response.body[:300]!r}")
-
-            await asyncio.gather(*(worker() for _ in range(CONCURRENT)))
-            await gateway.commits.run(lambda: None)
-            gateway.commits.close()
-            app.store.close()
-
-    uvloop.install()
-    asyncio.run(run())
 
 
 def count_instructions(tree: Path | None, call: str, count: int, scratch: Path) -> int:
     """Instructions of one driver run (``tree``: another revision's checkout, ahead of this one)."""
     name = f"{'before' if tree else 'after'}-{call}-{count}"
     out = scratch / f"callgrind.{name}"
-    command = [
-        "valgrind",
-        "--tool=callgrind",
-        f"--callgrind-out-file={out}",
-        sys.executable,
-        "-m",
-        "bench.instructions",
-    ]
-    command += ["--drive", call, "--count", str(count)] + (["--tree", str(tree)] if tree else [])
+    command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, str(DRIVER)]
+    command += [call, str(count), "--tree", str(tree or ROOT)]
     env = {**os.environ, "PYTHONHASHSEED": "0"}  # the same dict and set orders in every run
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -181,15 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rev", help="the git revision to compare the working tree with")
     parser.add_argument("--calls", default=",".join(COUNTS), help="comma-separated calls")
     parser.add_argument("--no-write", action="store_true", help="print the section instead of writing it")
-    parser.add_argument("--drive", help=argparse.SUPPRESS)  # the driver itself, run under valgrind
-    parser.add_argument("--count", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--tree", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.drive:
-        if args.tree:
-            sys.path.insert(0, args.tree)
-        drive(args.drive, args.count)
-        return 0
     if not args.rev:
         parser.error("--rev is required")
     started = datetime.now(UTC)

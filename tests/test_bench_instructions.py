@@ -9,15 +9,27 @@ from pathlib import Path
 
 import pytest
 
-from bench.instructions import ROOT, section, total_of
+from bench.instructions import DRIVER, ROOT, section, total_of
 
 
 @pytest.mark.parametrize(("call", "count"), [("GetSite", 70), ("CreateSite", 120), ("LookupEvents", 70)])
 def test_the_driver_runs_every_call_from_a_given_tree(call: str, count: int) -> None:
     # --tree puts a checkout ahead of the editable install, as for the older revision; here, this one.
-    command = [sys.executable, "-m", "bench.instructions", "--drive", call, "--count", str(count), "--tree", str(ROOT)]
+    command = [sys.executable, str(DRIVER), call, str(count), "--tree", str(ROOT)]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-2000:]  # every call answered below 300, or it raises
+
+
+def test_the_driver_runs_the_trailpost_of_the_tree_it_is_given(tmp_path: Path) -> None:
+    # The "before" of a comparison must be that revision's trailpost, every module of it, not the
+    # editable install's (the driver once imported trailpost before it read --tree).
+    other = tmp_path / "other-revision"
+    (other / "trailpost").mkdir(parents=True)
+    (other / "trailpost" / "__init__.py").write_text("")
+    for tree, expected in ((other, other), (None, ROOT)):
+        command = [sys.executable, str(DRIVER), "GetSite", "1", "--where"] + (["--tree", str(tree)] if tree else [])
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60, check=True)
+        assert Path(done.stdout.strip()) == expected.resolve()
 
 
 def test_totals_are_read_from_callgrind_output() -> None:
