@@ -14,7 +14,10 @@ Event history (``lookup``) is served from indexes only, newest first:
   index range scan with no sort;
 * a record's resources go to the side table ``event_resources`` (one row per distinct
   ``ResourceType`` value and per ``ResourceName`` value: the resource's name and its full ARN),
-  indexed the same way;
+  whose key is the lookup itself, ``(account_id, region, attribute, value, event_time, seq)``:
+  one B-tree per row, where keying it by position needed a second one for lookups (databases
+  made so keep that layout, ``legacy_resources``); ``prune`` finds a pruned event's rows by
+  making its keys again from its record;
 * EventId has no index: the store gives every record the ``eventID`` of its position
   (``event_ids``, a keyed permutation; the key is the ``event_id_key`` row of ``event_store_meta``,
   32 random bytes made with the schema, so a copied database keeps resolving its ids), and an
@@ -90,16 +93,14 @@ CREATE INDEX IF NOT EXISTS history_by_read_only ON events (account_id, region, r
 CREATE INDEX IF NOT EXISTS insights_by_time ON events (account_id, region, event_time)
     WHERE category = 'Insight';
 CREATE TABLE IF NOT EXISTS event_resources (
-    seq        INTEGER NOT NULL,
-    attribute  TEXT NOT NULL,
-    value      TEXT NOT NULL,
     account_id TEXT NOT NULL,
     region     TEXT NOT NULL,
+    attribute  TEXT NOT NULL,
+    value      TEXT NOT NULL,
     event_time INTEGER NOT NULL,
-    PRIMARY KEY (seq, attribute, value)
+    seq        INTEGER NOT NULL,
+    PRIMARY KEY (account_id, region, attribute, value, event_time, seq)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS event_resources_lookup
-    ON event_resources (account_id, region, attribute, value, event_time, seq);
 CREATE TABLE IF NOT EXISTS event_store_meta (
     name  TEXT PRIMARY KEY,
     value BLOB NOT NULL
@@ -131,6 +132,10 @@ _INSERT = (
 )
 _INSERT_RESOURCE = (
     "INSERT OR IGNORE INTO event_resources (seq, attribute, value, account_id, region, event_time) VALUES (?,?,?,?,?,?)"
+)
+_DELETE_RESOURCE = (
+    "DELETE FROM event_resources WHERE seq = ? AND attribute = ? AND value = ? AND account_id = ? AND region = ? "
+    "AND event_time = ?"
 )
 
 
@@ -263,6 +268,8 @@ class SqliteEventStore:
             self.ids = EventIds(self._id_key())
             # A database made before ids were positions has the UNIQUE index of ``event_id``.
             self.legacy_ids = _has_event_id_index(self._conn)
+            # One made before resource rows were keyed by their lookup has them keyed by position.
+            self.legacy_resources = _resources_keyed_by_seq(self._conn)
         self._seqs = itertools.count(self._next_seq_from_table())
 
     # -- writing --------------------------------------------------------------------------------
@@ -370,18 +377,25 @@ class SqliteEventStore:
                 return
 
     def prune(self, before: int, limit: int = 2000) -> int:
-        """Delete up to ``limit`` events older than ``before`` (epoch seconds), oldest first; returns how many."""
+        """Delete up to ``limit`` events older than ``before`` (epoch seconds), oldest first; returns how many.
+
+        Their resource rows go with them: found by position in a database that keys them so
+        (``legacy_resources``), else by their keys, made again from each record as ``prepare`` made them.
+        """
         with self._lock:
-            seqs = [
-                (row[0],)
-                for row in self._conn.execute(
-                    "SELECT seq FROM events WHERE event_time < ? ORDER BY event_time LIMIT ?", (before, limit)
-                )
-            ]
-            if seqs:
-                self._conn.executemany("DELETE FROM event_resources WHERE seq = ?", seqs)
-                self._conn.executemany("DELETE FROM events WHERE seq = ?", seqs)
-        return len(seqs)
+            rows = self._conn.execute(
+                "SELECT seq, account_id, region, event_time, category, record FROM events WHERE event_time < ? "
+                "ORDER BY event_time LIMIT ?",
+                (before, limit),
+            ).fetchall()
+            if not rows:
+                return 0
+            if self.legacy_resources:
+                self._conn.executemany("DELETE FROM event_resources WHERE seq = ?", [(row[0],) for row in rows])
+            else:
+                self._conn.executemany(_DELETE_RESOURCE, _resource_rows_of(rows))
+            self._conn.executemany("DELETE FROM events WHERE seq = ?", [(row[0],) for row in rows])
+        return len(rows)
 
     # -- Event history ----------------------------------------------------------------------------
 
@@ -476,6 +490,22 @@ def _add_columns(conn: sqlite3.Connection) -> None:
     for name in ("wire_resources", "wire_event"):
         if name not in columns:
             conn.execute(f"ALTER TABLE events ADD COLUMN {name} BLOB")
+
+
+def _resource_rows_of(rows: list[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """The ``event_resources`` rows (``_INSERT_RESOURCE``'s order) of events read as ``(seq, account_id,
+    region, event_time, category, record)``: what ``prepare`` inserted for them."""
+    for seq, account, region, at, category, data in rows:
+        if category == MANAGEMENT and b'"resources"' in data:
+            for attribute, value in _lookup_values(orjson.loads(data)):
+                yield (seq, attribute, value, account, region, at)
+
+
+def _resources_keyed_by_seq(conn: sqlite3.Connection) -> bool:
+    """Whether ``event_resources`` has the layout of databases made before session 8: keyed by
+    ``(seq, attribute, value)``, with a second B-tree (``event_resources_lookup``) for lookups."""
+    key = sorted((row[5], row[1]) for row in conn.execute("PRAGMA table_info(event_resources)") if row[5])
+    return bool(key) and key[0][1] == "seq"
 
 
 def _has_event_id_index(conn: sqlite3.Connection) -> bool:
