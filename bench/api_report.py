@@ -267,7 +267,8 @@ def why(results: ApiResults) -> list[str]:
         "",
         "Where that CPU goes is in the profile sections (`make bench-profile`, and with `--workers 2`); what "
         'was changed, measured and ranked to remove work from the request path is in docs/decisions.md ("Session '
-        '7: reads commit without a sync, the durability figure made durable, and mypyc measured", "Session '
+        "8: where an audited read's time goes, one B-tree per resource row, and two designs that did not pay\", "
+        '"Session 7: reads commit without a sync, the durability figure made durable, and mypyc measured", "Session '
         "6: LookupEvents' Event stored with the record, and shape plans on the request path\" and the two "
         'sections after it, "Session 5: stored Resources, readers hand writes over unparsed, and what did not '
         'help", "The garbage collector of a serving process", "Session 3: the fsync off the cycle, the inserts '
