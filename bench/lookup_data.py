@@ -14,14 +14,19 @@ evenly over the last ``SPAN_DAYS`` days. The mix follows what a busy Outposts ac
 * records shaped like ``audit.record.build_record``'s (about 1 KB of JSON each).
 
 The generator is seeded, so a data directory is reproducible; a ``bench-meta.json`` marker in it
-records the count once loading finished, so a complete directory is reused between runs.
+records the count once loading finished, so a complete directory is reused between runs. A
+directory with a state store but no marker holds an interrupted load: ``fill`` removes it and
+starts over (appending to it would leave more events than asked). Two fills of one directory at
+once are refused (a lock file beside it), since both would append to the same store.
 """
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import json
 import random
+import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -272,7 +277,21 @@ def complete(data_dir: Path, count: int) -> bool:
 
 
 def fill(data_dir: Path, count: int, *, log: Any = print) -> dict[str, Any]:
-    """Create ``data_dir`` (it must not hold a load) and insert ``count`` synthetic events."""
+    """Create ``data_dir`` and insert ``count`` synthetic events (an interrupted load left there is
+    removed first); ``RuntimeError`` if another process is filling it."""
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    with open(data_dir.parent / f".{data_dir.name}.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RuntimeError(f"another process is filling {data_dir}") from None
+        if (data_dir / "state.db").exists() and not (data_dir / META).exists():
+            log(f"  removing the interrupted load in {data_dir}")
+            shutil.rmtree(data_dir)
+        return _load(data_dir, count, log)
+
+
+def _load(data_dir: Path, count: int, log: Any) -> dict[str, Any]:
     settings = Settings.load(
         data_dir=data_dir, root_access_key_id=ROOT_KEY[0], root_secret_access_key=ROOT_KEY[1], account_id=ACCOUNT
     )
