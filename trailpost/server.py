@@ -49,7 +49,6 @@ from trailpost.gateway.app import Gateway
 from trailpost.identity.accounts import AccountRegistry, RootKey, ensure_default_account, note_key_use
 from trailpost.identity.authorize import authorize
 from trailpost.readers.endpoint import WriterEndpoint
-from trailpost.readers.snapshot import SnapshotReads
 from trailpost.readers.supervisor import ReaderSupervisor, listening_sockets
 from trailpost.services import token_key
 from trailpost.services.cloudtrail.selectors import data_event_wanted
@@ -145,7 +144,6 @@ def create_app(settings: Settings) -> App:
     services = build_services()
     gateway = Gateway(settings, store, services, events=event_store(store))  # one event store: appends, lookups
     gateway.console = Console(gateway)
-    gateway.snapshot = SnapshotReads(settings.data_path(STATE_FILE), gateway.record_durably)  # reads beside batches
     gateway.wants_data_event = lambda record: data_event_wanted(store, record)  # trails' data-event selectors
     gateway.authorizers.append(note_key_use)  # access keys' last use, in the call's commit batch
     gateway.authorizers.append(authorize)  # IAM identity-based policies (identity.authorize)
@@ -159,7 +157,6 @@ def create_app(settings: Settings) -> App:
     gateway.on_startup.append(digests.start)
     gateway.on_shutdown.append(digests.stop)
     gateway.on_shutdown.append(gateway.commits.close)
-    gateway.on_shutdown.append(gateway.snapshot.close)
     gateway.on_shutdown.append(store.close)
     return App(settings, gateway, store, runner, key, created, _ignored_settings(settings, key, created))
 

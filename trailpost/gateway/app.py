@@ -116,9 +116,6 @@ class Gateway:
         # In a reader process (``trailpost.readers``): the link to the writer, which answers what this
         # process may not (writes, the console) and makes this process's records durable.
         self.remote: Any = None
-        # In the writer process: the read-only connection its read calls are answered from, if any
-        # (``readers.snapshot``; ``server`` sets it).
-        self.snapshot: Any = None
         self.process_name = "writer"  # in the health answer: which of the ``--workers`` processes answered
         self.on_startup: list[Callable[[], Any]] = []
         self.on_shutdown: list[Callable[[], Any]] = []
@@ -155,13 +152,7 @@ class Gateway:
             # _audited isolates the handler under its own savepoint and never raises but on a broken
             # record or store: then the whole batch fails (no state change survives without its event).
             if self.remote is not None:
-                return await self.remote.run(lambda: self._audited(ctx, via=self.remote))
-            if self.snapshot is not None and self._reads_only(ctx):
-                ctx.store = self.snapshot.store
-                try:
-                    return await self.snapshot.run(lambda: self._audited(ctx, via=self.snapshot))
-                except ReadOnlyStoreError:
-                    ctx.start_over(self.store)  # the handler tried to write: run it in the batch
+                return await self.remote.run(lambda: self._audited(ctx))
             return await self.commits.run(lambda: self._audited(ctx), isolated=False)
         except ReadOnlyStoreError:
             # A reader process may not answer this call: the writer answers it (and records it),
@@ -174,31 +165,18 @@ class Gateway:
             ctx.error, ctx.result = self._internal_error(ctx), None
             return self._respond_safely(ctx)
 
-    def _reads_only(self, ctx: RequestContext) -> bool:
-        """Whether the snapshot answers ``ctx``'s call (routed here; a routing error is the batch's)."""
+    def _audited(self, ctx: RequestContext, audit: bool = True) -> HttpResponse:
+        """Parse, authorize and dispatch, then store the call's record; runs inside a commit batch."""
         try:
             self._route(ctx)
-        except ServiceError:
-            return False
-        return bool(self.snapshot.answers(ctx))
-
-    def _audited(self, ctx: RequestContext, audit: bool = True, via: Any = None) -> HttpResponse:
-        """Parse, authorize and dispatch, then keep the call's record: staged in the open commit batch,
-        or handed to ``via`` (a reader's link, the writer's snapshot), which ran this in a read snapshot."""
-        try:
-            if ctx.operation is None:
-                self._route(ctx)
-            if via is not None and not via.answers(ctx):
+            if self.remote is not None and not self.remote.answers(ctx):
                 # Before parsing: the writer parses and validates the call itself.
                 raise ReadOnlyStoreError(f"{ctx.operation_name} is answered by the writer")
             self._parse(ctx)
             for step in self.authorizers:
                 step(ctx)
-            if via is None:
-                with ctx.store.transaction():  # a failing handler leaves no state behind
-                    self._dispatch(ctx)
-            else:
-                self._dispatch(ctx)  # a sealed read-only connection: nothing to roll back
+            with self.store.transaction():  # a failing handler leaves no state behind
+                self._dispatch(ctx)
         except ReadOnlyStoreError:
             raise  # a reader process hands the call to the writer (``handle``)
         except ServiceError as error:
@@ -219,24 +197,13 @@ class Gateway:
             # Prepared here, inserted by the committer thread just before the batch commits.
             records = shared_records(record, ctx.recipients) if ctx.recipients else (record,)
             for each in records:  # a cross-account call: the resource owners get their own copies
-                if via is not None:
-                    via.keep(each)  # staged once the snapshot is done; positions are given there
+                if self.remote is not None:
+                    self.remote.keep(each)  # the writer gives it its position and commits it
                 else:
                     self.commits.stage(self.events.insert, self.events.prepare(each))
         elif ctx.operation is None:
             log.info("request to no known operation of %s: %s", ctx.service and ctx.service.name, ctx.error)
         return response
-
-    async def record_durably(self, records: list[dict[str, Any]]) -> None:
-        """Stage ``records`` (calls answered from a read snapshot, here or in a reader process) in the
-        group commit, each given its position there, and return once their batch is durable."""
-        events, commits = self.events, self.commits
-
-        def stage() -> None:
-            for record in records:
-                commits.stage(events.insert, events.prepare(record))
-
-        await commits.run(stage, isolated=False)
 
     def _respond_safely(self, ctx: RequestContext) -> HttpResponse:
         try:
@@ -431,8 +398,6 @@ class Gateway:
             health: dict[str, Any] = {"status": "ok", "process": self.process_name}
             if self.remote is not None:  # a reader: what it answered itself and what it handed over
                 health["recorded"], health["forwarded"] = self.remote.records_sent, self.remote.forwarded
-            elif self.snapshot is not None:  # the writer: reads answered from its snapshot, and handed back
-                health["snapshot"] = {"answered": self.snapshot.answered, "handed_back": self.snapshot.handed_back}
             response = HttpResponse(200, {"Content-Type": "application/json"}, orjson.dumps(health))
         elif request.method == "OPTIONS" and "access-control-request-method" in request.headers:
             response = _preflight(request)

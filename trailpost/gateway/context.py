@@ -63,14 +63,6 @@ class RequestContext:
     # call acts on; ``audit.sharing``).
     recipients: list[str] = field(default_factory=list)
 
-    def start_over(self, store: StateStore) -> None:
-        """Forget what the handler steps made of this call, to run them again on ``store`` (a call a
-        read snapshot could not answer); what authentication and routing found stays."""
-        self.store = store
-        self.wire_params, self.params = {}, {}
-        self.result = self.error = None
-        self.recipients = []
-
     @property
     def account_id(self) -> str:
         assert self.principal is not None, "handler called before authentication"

@@ -84,7 +84,7 @@ class WriterEndpoint:
         call_id = head.get("id")
         try:
             if head.get("op") == "records":
-                await self.gateway.record_durably(head["records"])
+                await self._records(head["records"])
                 reply, reply_body = {"id": call_id, "ok": True}, b""
             elif head.get("op") == "forward":
                 response = await self.gateway.respond_to(request_from(head["request"], body))
@@ -97,3 +97,13 @@ class WriterEndpoint:
             reply, reply_body = {"id": call_id, "error": str(exc) or type(exc).__name__}, b""
         if not writer.is_closing():
             writer.write(frame(reply, reply_body))
+
+    async def _records(self, records: list[dict[str, Any]]) -> None:
+        gateway = self.gateway
+        events, commits = gateway.events, gateway.commits
+
+        def stage() -> None:
+            for record in records:
+                commits.stage(events.insert, events.prepare(record))
+
+        await commits.run(stage)

@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from trailpost.http import HttpRequest, HttpResponse
 from trailpost.readers.frames import LinkClosed, frame, read_frame, request_head, response_from
 from trailpost.readers.placement import answers_locally
-from trailpost.readers.snapshot import read_snapshot
 from trailpost.store.sqlite import SqliteStateStore
 
 if TYPE_CHECKING:
@@ -88,12 +87,17 @@ class WriterLink:
     async def run(self, work: Callable[[], T], *, isolated: bool = False) -> T:
         """``work`` in one read transaction; then its records made durable by the writer."""
         del isolated  # the gateway's work isolates its handler itself; nothing here is written
-        kept: list[dict[str, Any]] = []
-        self._kept = kept
-        try:
-            result = read_snapshot(self.store, work, kept)
-        finally:
-            self._kept = None
+        store = self.store
+        with store.lock:
+            connection = store.connection
+            connection.execute("BEGIN")
+            self._kept = []
+            try:
+                result = work()
+            finally:
+                kept, self._kept = self._kept, None
+                if connection.in_transaction:
+                    connection.execute("COMMIT")  # ends the snapshot; nothing was written
         if kept:
             await self._durable(kept)
             self.records_sent += len(kept)
