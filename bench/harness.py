@@ -93,6 +93,16 @@ def cpu_seconds(pids: dict[int, str] | Sequence[int]) -> float:
     return ticks / CLK_TCK
 
 
+def main_thread_seconds(pid: int) -> float:
+    """utime+stime of ``pid``'s main thread alone (a trailpost server's event loop), in seconds."""
+    try:
+        raw = Path(f"/proc/{pid}/task/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = raw[raw.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
 def rss_mib(pids: dict[int, str] | Sequence[int]) -> float:
     """Resident set size of the given processes together, in MiB (``/proc/<pid>/statm``)."""
     pages = 0
@@ -256,6 +266,9 @@ class Run:
     machine_cores: float
     other_cores: float  # process CPU of everything but the server and wrk, plus steal: load disturbing the run
     rss_peak_mib: float = 0.0  # peak RSS of the server's tree during the run (0 = not sampled)
+    # CPU per request of the server's main thread alone: a trailpost server's event loop (with
+    # ``--workers``, the writer's); the rest of server_us_per_req is its other threads and processes.
+    loop_us_per_req: float = 0.0
     output: str = field(default="", repr=False)  # wrk's stdout (a Lua done() may print figures there)
 
     @property
@@ -324,6 +337,8 @@ def run_wrk(
     sampler = _RssSampler(pids) if sample_rss else None
     before_children = resource.getrusage(resource.RUSAGE_CHILDREN)
     server_before, kernel_before, machine_before = cpu_seconds(pids), kernel_seconds(), MachineCpu.read()
+    root = server.process.pid if server.process else 0
+    loop_before = main_thread_seconds(root)
     if sampler:
         sampler.start()
     started = time.monotonic()
@@ -333,6 +348,7 @@ def run_wrk(
     wall = time.monotonic() - started
     rss = sampler.stop() if sampler else 0.0
     server_after, kernel_after, machine_after = cpu_seconds(pids), kernel_seconds(), MachineCpu.read()
+    loop_cpu = main_thread_seconds(root) - loop_before
     after_children = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise RuntimeError(f"wrk exited with {done.returncode}:\n{done.stdout}\n{done.stderr}")
@@ -348,6 +364,7 @@ def run_wrk(
         machine_cores=busy,
         other_cores=max(0.0, tasks - (server_cpu + wrk_cpu + kernel_after - kernel_before) / wall) + steal,
         rss_peak_mib=rss,
+        loop_us_per_req=loop_cpu * 1e6 / max(parsed["requests"], 1),
         output=done.stdout,
         **parsed,
     )

@@ -5,8 +5,12 @@ into a temporary git worktree and compares it with the working tree (as it is, u
 changes included). Each repetition starts a fresh one-process server of each revision on a fresh
 seeded data dir (``bench/api_targets.py``, as the API benchmark does) and replays each call with
 ``wrk -t1 -c64`` for 5 s; the order of the two revisions alternates between repetitions, so a
-machine whose speed drifts (this one does, by 10-15 % over minutes) favours neither. Figures are
-medians over the repetitions: req/s, p99 and server CPU per call.
+machine whose speed drifts (this one does, by 10-15 % over minutes, at times by 30 %) favours
+neither. Figures are medians over the repetitions: req/s, p99, server CPU per call and the event
+loop's share of it (the server's main thread). The verdict is the median of the repetitions'
+own ratios (after / before of the two runs made minutes apart): a drift between repetitions
+cancels out of it, where it would not out of a ratio of two medians. Small differences need
+many repetitions (session 9 used 6-10 per call: ``BENCH_ARGS="--reps 10 --calls GetSite"``).
 
 Why a separate tool: the API benchmark's runs of different sessions are on different machines
 and minutes apart; only runs interleaved in the same minutes tell a change from drift. The
@@ -88,16 +92,20 @@ def section(found: dict[tuple[str, str], list[Run]], calls: list[str], rev: str,
         *machine(("uvicorn", "uvloop", "httptools", "botocore", "orjson")),
         f"- before = `{rev}` (a git worktree), after = the working tree at `{head_revision()}`",
         "",
-        "| call | before req/s | after req/s | after / before | p99 before / after | CPU per call before / after |",
-        "|---|---|---|---|---|---|",
+        "| call | before req/s | after req/s | after / before, paired (range) | p99 before / after "
+        "| CPU per call before / after | of which the event loop |",
+        "|---|---|---|---|---|---|---|",
     ]
     for call in calls:
         before, after = found[(call, "before")], found[(call, "after")]
         rate_b, rate_a = median(before, "rps"), median(after, "rps")
+        paired = [a.rps / b.rps for b, a in zip(before, after, strict=False) if b.rps > 0]
+        verdict = f"{statistics.median(paired):.3f} ({min(paired):.2f}-{max(paired):.2f})" if paired else "-"
         lines.append(
-            f"| {call} | {rate_b:,.0f} | {rate_a:,.0f} | {rate_a / rate_b:.2f} | "
+            f"| {call} | {rate_b:,.0f} | {rate_a:,.0f} | {verdict} | "
             f"{median(before, 'p99_us') / 1000:.1f} / {median(after, 'p99_us') / 1000:.1f} ms | "
-            f"{median(before, 'server_us_per_req'):.0f} / {median(after, 'server_us_per_req'):.0f} µs |"
+            f"{median(before, 'server_us_per_req'):.0f} / {median(after, 'server_us_per_req'):.0f} µs | "
+            f"{median(before, 'loop_us_per_req'):.0f} / {median(after, 'loop_us_per_req'):.0f} µs |"
         )
     spread = [
         f"{call} {name} {min(r.rps for r in runs):,.0f}-{max(r.rps for r in runs):,.0f}"

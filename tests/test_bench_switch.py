@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bench.api_report import AUDIT_OFF, AUDITED, BARE, MOTO, WORKERS, ApiResults, section
-from bench.harness import Run
+from bench.harness import Run, cpu_seconds, main_thread_seconds
 from bench.profile_path import Profile, parse_raw
 from bench.profile_path import section as profile_section
 from bench.revisions import section as revisions_section
@@ -58,6 +61,7 @@ def _run(conns: int, rps: float, p99_ms: float = 5.0, non2xx: int = 0) -> Run:
         machine_cores=1.1,
         other_cores=0.05,
         rss_peak_mib=120.0,
+        loop_us_per_req=700_000 / rps,
     )
 
 
@@ -142,16 +146,17 @@ def test_profile_of_several_processes_splits_writer_readers_and_threads() -> Non
     assert "readers 55%, writer 45%, event loop 80%, commit thread 15%, other threads 5%" in text
 
 
-def test_revisions_section_compares_medians_of_interleaved_runs() -> None:
+def test_revisions_section_compares_medians_and_pairs_of_interleaved_runs() -> None:
     found = {
         ("GetSite", "before"): [_run(64, 3000, p99_ms=60), _run(64, 3400, p99_ms=50), _run(64, 3200, p99_ms=55)],
-        ("GetSite", "after"): [_run(64, 3300, p99_ms=30), _run(64, 3500, p99_ms=28), _run(64, 3600, p99_ms=33)],
+        ("GetSite", "after"): [_run(64, 3300, p99_ms=30), _run(64, 3500, p99_ms=28), _run(64, 3650, p99_ms=33)],
     }
     text = revisions_section(found, ["GetSite"], "abc1234", 3, datetime(2026, 11, 24, 14, 0, tzinfo=UTC))
     assert text.startswith("<!-- revisions:begin -->") and "REV=abc1234" in text
     row = next(line for line in text.splitlines() if line.startswith("| GetSite |"))
-    assert row.startswith("| GetSite | 3,200 | 3,500 | 1.09 | 55.0 / 30.0 ms | ")
-    assert "GetSite after 3,300-3,600; GetSite before 3,000-3,400" in text
+    # Medians of each side; the verdict is the median of each repetition's own ratio (1.10, 1.03, 1.14).
+    assert row == "| GetSite | 3,200 | 3,500 | 1.100 (1.03-1.14) | 55.0 / 30.0 ms | 297 / 271 µs | 219 / 200 µs |"
+    assert "GetSite after 3,300-3,650; GetSite before 3,000-3,400" in text
 
 
 def test_a_revision_runs_from_its_own_tree_ahead_of_the_editable_install(tmp_path: Path) -> None:
@@ -178,3 +183,20 @@ def test_lookup_verdict_says_by_how_much_and_why_a_target_is_missed() -> None:
     )
     assert "median 2.50 ms here" in missed[2] and "What would close it" in missed[2]
     assert "p99" not in verdict([result(4.0, 9.0, 2000)])[0].split("(")[1]  # only what missed is named
+
+
+def test_main_thread_cpu_is_the_main_threads_share_of_the_process() -> None:
+    def burn(seconds: float) -> None:
+        end = time.process_time() + seconds
+        while time.process_time() < end:
+            pass
+
+    pid = os.getpid()
+    main_before, all_before = main_thread_seconds(pid), cpu_seconds([pid])
+    other = threading.Thread(target=burn, args=(0.3,))
+    other.start()
+    other.join()
+    burn(0.2)
+    main, total = main_thread_seconds(pid) - main_before, cpu_seconds([pid]) - all_before
+    assert 0.1 <= main < total  # the other thread's CPU counts for the process, not for the main thread
+    assert main_thread_seconds(2**22 + 12345) == 0.0  # no such process
