@@ -267,6 +267,7 @@ def why(results: ApiResults) -> list[str]:
         "",
         "Where that CPU goes is in the profile sections (`make bench-profile`, and with `--workers 2`); what "
         'was changed, measured and ranked to remove work from the request path is in docs/decisions.md ("Session '
+        '9: an event loop that does not wait for the connection, and why the GIL takes the gain back", "Session '
         "8: where an audited read's time goes, one B-tree per resource row, and two designs that did not pay\", "
         '"Session 7: reads commit without a sync, the durability figure made durable, and mypyc measured", "Session '
         "6: LookupEvents' Event stored with the record, and shape plans on the request path\" and the two "
