@@ -1,14 +1,28 @@
-"""Shared fixtures: one real trailpost server per test session, and fresh ones on demand."""
+"""Shared fixtures: one real trailpost server per test session, and fresh ones on demand.
+
+The suite's AWS clients are boto3 as ``pip install boto3`` gives it: botocore signs in Python.
+trailpost itself depends on awscrt (its CRC32C and CRC64NVME), and botocore switches to awscrt's
+signers whenever it can import it; ``BOTO_DISABLE_CRT`` (botocore's own opt-out) keeps the default
+client here and in every process the tests start. ``tests/test_crt_clients.py`` runs boto3 with
+awscrt's signers too, as ``boto3[crt]`` users have it.
+"""
 
 from __future__ import annotations
+
+import os
+
+os.environ["BOTO_DISABLE_CRT"] = "true"  # before botocore is imported (see the module docstring)
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import botocore.compat
 import pytest
 
 from tests.support.server import ServerProcess
+
+assert not botocore.compat.HAS_CRT, "botocore was imported before BOTO_DISABLE_CRT was set"
 
 FAST_LIFECYCLE = ["--lifecycle-seconds", "0.3"]
 # The shared server serves hundreds of tests, each making its own sites and outposts: its quotas are

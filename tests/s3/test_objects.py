@@ -72,7 +72,9 @@ def test_content_md5_and_checksums(s3: Any, bucket: str) -> None:
         assert put[f"Checksum{algorithm}"]
         got = s3.get_object(Bucket=bucket, Key=f"sum-{algorithm}", ChecksumMode="ENABLED")
         assert got[f"Checksum{algorithm}"] == put[f"Checksum{algorithm}"]
-    # CRC32C and CRC64NVME need awscrt in botocore: sent as values, the published check values of "123456789".
+    # botocore computes CRC32C and CRC64NVME only with awscrt's signers, which the suite's clients do not
+    # use (tests/conftest.py; tests/test_crt_clients.py does): sent as values, the published check
+    # values of "123456789".
     check = b"123456789"
     crc32c = base64.b64encode(bytes.fromhex("e3069283")).decode()
     crc64 = base64.b64encode(bytes.fromhex("ae8b14860a799888")).decode()
