@@ -5,7 +5,9 @@ must not change: a plan reused across calls, and one compiled for a fresh copy o
 the same output; recursive shapes (DynamoDB's ``AttributeValue``, from botocore's own data: botocore
 builds a new ``Shape`` on each resolution, so the recursion never repeats an object) compile and
 serialize; the ``full_match`` flag is part of validation's cache key; and input the first pass refuses
-is reported by the full walk with AWS's exact messages.
+is reported by the full walk with AWS's exact messages. Structure walks that visit a value's keys
+(``plans.Members``) keep the model's order, refuse a value that is not a mapping, and keep their
+table of key tuples bounded.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pytest
 from botocore.model import ServiceModel
 
 from tests.protocol.samples import sample_output
+from trailpost.protocol import naming, plans
 from trailpost.protocol.errors import SerializationException, ServiceError, ValidationException
 from trailpost.protocol.naming import to_internal, to_wire
 from trailpost.protocol.serializers import SERIALIZERS, _to_json, error_status
@@ -188,3 +191,37 @@ def test_recursive_shape_converts_names_both_ways() -> None:
     assert internal["table_name"] == "orders"
     assert internal["item"]["order"]["m"]["lines"]["l"][1]["m"]["photo"] == {"b": b"xy"}
     assert to_wire(shape, internal) == {"TableName": "orders", "Item": ITEM}
+
+
+def test_structure_walks_follow_the_model_order_whatever_the_keys_order() -> None:
+    """The walk visits the keys a value has (``plans.Members``), in model order, for each key order
+    a provider's dicts come in; snake_case keys win over wire names, a ``None`` one falls back; keys
+    the model does not declare are dropped."""
+    shape = OUTPOSTS.operation_model("GetSite").output_shape.members["Site"]
+    given = {"notes": "n", "Name": "a", "site_id": "os-0123456789abcdef0", "internal": 1, "account_id": None}
+    for keys in (list(given), list(reversed(given))):
+        value = {key: given[key] for key in keys}
+        value["AccountId"] = "123456789012"
+        wire = to_wire(shape, value)
+        assert list(wire) == ["SiteId", "AccountId", "Name", "Notes"]
+        assert wire["AccountId"] == "123456789012"
+        assert list(_to_json(shape, wire)) == ["SiteId", "AccountId", "Name", "Notes"]
+    assert to_wire(shape, {"site_id": "os-0123456789abcdef0"}) == {"SiteId": "os-0123456789abcdef0"}
+
+
+def test_a_structure_that_is_not_a_mapping_is_refused() -> None:
+    """A corrupt stored document (a list where a Site should be) fails the call, never answers ``{}``."""
+    shape = OUTPOSTS.operation_model("GetSite").output_shape
+    with pytest.raises(TypeError, match="must be a mapping, not list"):
+        to_wire(shape, {"site": [1, 2, 3]})
+    with pytest.raises(TypeError, match="must be a mapping, not list"):
+        _to_json(shape, {"Site": [1, 2, 3]})
+
+
+def test_the_table_of_key_tuples_is_bounded() -> None:
+    """Dicts whose keys vary without end do not grow a structure's table for ever."""
+    shape = OUTPOSTS.operation_model("GetSite").output_shape.members["Site"]
+    for n in range(1000):
+        assert to_wire(shape, {f"extra_{n}": n, "name": "a"}) == {"Name": "a"}
+    members = naming._plan(shape)[1]
+    assert 0 < len(members._steps) <= plans._STEPS_MAX

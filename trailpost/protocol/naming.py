@@ -7,10 +7,11 @@ are dropped on the way out (internal bookkeeping never leaks to the wire).
 
 Every call converts its input and its output, so the walk is planned once per shape: a plan holds,
 per structure member, its wire name, its snake_case name and the plan of its value (``None`` for
-scalars, which are passed through without a call). Plans are cached for the life of the process by
-shape identity (models are loaded once and kept); while one is compiled, a shape met again inside
-itself (told apart by ``plans.shape_key``: botocore makes a new object for every reference) shares
-the plan being built, so recursive shapes work.
+scalars, which are passed through without a call). On the way out, a structure's walk visits the
+members a value has (``plans.Members``), not every member the model declares. Plans are cached for
+the life of the process by shape identity (models are loaded once and kept); while one is compiled,
+a shape met again inside itself (told apart by ``plans.shape_key``: botocore makes a new object for
+every reference) shares the plan being built, so recursive shapes work.
 
 A handler whose output is large and already shaped for the wire (LookupEvents' page of events) may
 return a ``WireResult``: model member names, model order, no ``None`` members; ``to_wire`` passes
@@ -28,7 +29,7 @@ from botocore.model import Shape
 
 from trailpost.protocol.plans import LIST as _LIST
 from trailpost.protocol.plans import STRUCT as _STRUCT
-from trailpost.protocol.plans import container_plan
+from trailpost.protocol.plans import Members, container_plan
 
 # id(shape) -> (shape, plan): the shape is kept so its id can never be reused by another object.
 _PLANS: dict[int, tuple[Shape, list[Any] | None]] = {}
@@ -59,8 +60,14 @@ def _compile(shape: Shape, building: dict[str, list[Any]]) -> list[Any] | None:
     return container_plan(shape, building, _compile, _members)
 
 
-def _members(shape: Shape, plan_of: Callable[[Shape], Any]) -> tuple[Any, ...]:
-    return tuple((name, snake(name), plan_of(member)) for name, member in shape.members.items())
+def _members(shape: Shape, plan_of: Callable[[Shape], Any]) -> Members:
+    """Per member: its wire name, read from a provider's snake_case key first, then its wire name."""
+    return Members(
+        tuple(
+            (name, (snake(name), name) if snake(name) != name else (name,), plan_of(member))
+            for name, member in shape.members.items()
+        )
+    )
 
 
 def to_internal(shape: Shape | None, value: Any) -> Any:
@@ -75,10 +82,10 @@ def _internal(plan: list[Any], value: Any) -> Any:
     kind, parts = plan
     if kind == _STRUCT:
         out = {}
-        for name, snake_name, child in parts:
+        for name, sources, child in parts.entries:
             if name in value:
                 item = value[name]
-                out[snake_name] = item if child is None or item is None else _internal(child, item)
+                out[sources[0]] = item if child is None or item is None else _internal(child, item)
         return out
     if kind == _LIST:
         return list(value) if parts is None else [None if item is None else _internal(parts, item) for item in value]
@@ -99,11 +106,10 @@ def _wire(plan: list[Any], value: Any) -> Any:
     kind, parts = plan
     if kind == _STRUCT:
         out = {}
-        get = value.get
-        for name, snake_name, child in parts:
-            item = get(snake_name)
-            if item is None:
-                item = get(name)
+        for name, child, key, fallback in parts.steps(value):
+            item = value[key]
+            if item is None and fallback is not None:
+                item = value[fallback]
             if item is not None:
                 out[name] = item if child is None else _wire(child, item)
         return out

@@ -10,12 +10,17 @@ Two things are common to all of them:
 * ``container_plan``: the plan of a structure, list or map is ``[kind, parts]`` (``STRUCT`` with one
   entry per member, ``LIST``/``MAP`` with the plan of the items), registered before its children
   are compiled, so a recursive shape makes a cyclic plan instead of an endless one. What a member's
-  entry holds is the caller's (``entries``).
+  entry holds is the caller's (``entries``);
+* ``Members``: the member entries of a structure that a per-call walk visits by the keys a value
+  has rather than by every member of the model. A response structure declares many members and a
+  value often carries a few of them (a Site declares 11 members and its rack properties 9), and the
+  keys a provider's dicts have repeat from call to call: the members a tuple of keys selects are
+  worked out once per tuple, in model order, and reused.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from botocore.model import Shape
@@ -55,3 +60,44 @@ def container_plan(
     else:
         plan[0], plan[1] = MAP, child(shape.value, building)
     return plan
+
+
+# A value whose keys vary without end (a provider building dicts from user input) must not grow a
+# structure's table of key tuples for ever: past this many, the table starts over.
+_STEPS_MAX = 256
+
+
+class Members:
+    """A structure's member entries, and per tuple of keys a value has, the steps of its walk.
+
+    An entry is ``(out_name, sources, child)``: the name the walk writes, the keys it reads the
+    member from (the first that holds a value other than ``None`` wins; one or two of them) and the
+    member's plan. ``steps(value)`` gives, in model order, ``(out_name, child, key, fallback)`` for
+    each member one of whose sources ``value`` has, ``fallback`` being the second source it has (or
+    ``None``); members ``value`` lacks and keys the model does not declare have no step.
+    """
+
+    __slots__ = ("_steps", "entries")
+
+    def __init__(self, entries: tuple[tuple[str, tuple[str, ...], Any], ...]) -> None:
+        self.entries = entries
+        self._steps: dict[tuple[str, ...], tuple[tuple[str, Any, str, str | None], ...]] = {}
+
+    def steps(self, value: Mapping[str, Any]) -> tuple[tuple[str, Any, str, str | None], ...]:
+        """The steps of ``value``'s walk (see the class docstring), worked out once per tuple of keys;
+        ``TypeError`` if ``value`` is not a mapping (a corrupt stored document, say: never an empty answer)."""
+        if type(value) is not dict and not isinstance(value, Mapping):
+            raise TypeError(f"a structure's value must be a mapping, not {type(value).__name__}")
+        keys = tuple(value)
+        found = self._steps.get(keys)
+        if found is None:
+            if len(self._steps) >= _STEPS_MAX:
+                self._steps.clear()
+            present = set(keys)
+            built = []
+            for out_name, sources, child in self.entries:
+                have = [key for key in sources if key in present]
+                if have:
+                    built.append((out_name, child, have[0], have[1] if len(have) > 1 else None))
+            found = self._steps[keys] = tuple(built)
+        return found

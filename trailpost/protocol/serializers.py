@@ -11,12 +11,13 @@ Every response body is written through its shape, so the walk is planned once pe
 ``naming`` plans its conversions: a plan holds, per structure member in model order, its name in
 the result, its name in the body and the plan of its value (``None`` for the scalars written as
 they are; timestamps and blobs have plans of their own); members bound to a header or the status
-code are left out of the plan. Plans are cached per shape object (models are loaded once and their
-shapes kept); the rest-json layout of an output shape (header members, payload) and what a model
-says of an error code (status, member plans) are cached the same way. botocore builds a new
-``Shape`` each time it resolves a reference, so a recursive shape never meets itself by identity:
-while a plan is compiled, shapes are told apart by name and traits (``plans.shape_key``) and a shape
-met again inside itself reuses the plan being built.
+code are left out of the plan. A structure's walk visits the members a value has
+(``plans.Members``), not every member the model declares. Plans are cached per shape object (models
+are loaded once and their shapes kept); the rest-json layout of an output shape (header members,
+payload) and what a model says of an error code (status, member plans) are cached the same way.
+botocore builds a new ``Shape`` each time it resolves a reference, so a recursive shape never meets
+itself by identity: while a plan is compiled, shapes are told apart by name and traits
+(``plans.shape_key``) and a shape met again inside itself reuses the plan being built.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from trailpost.protocol.errors import ServiceError
 from trailpost.protocol.plans import LIST as _LIST
 from trailpost.protocol.plans import MAP as _MAP
 from trailpost.protocol.plans import STRUCT as _STRUCT
-from trailpost.protocol.plans import container_plan
+from trailpost.protocol.plans import Members, container_plan
 from trailpost.protocol.timestamps import epoch_fragment, java_double
 
 _TIMESTAMP, _BLOB, _EMPTY = 4, 5, 6  # after plans.STRUCT, LIST, MAP
@@ -61,13 +62,15 @@ def _compile(shape: Shape, building: dict[str, list[Any]]) -> list[Any] | None:
     return container_plan(shape, building, _compile, _members)
 
 
-def _members(shape: Shape, plan_of: Callable[[Shape], Any]) -> tuple[Any, ...]:
-    """Per body member (header- and status-bound ones are not in the body): its name in the result,
-    its name in the body (``locationName``) and its plan."""
-    return tuple(
-        (name, member.serialization.get("name", name), plan_of(member))
-        for name, member in shape.members.items()
-        if member.serialization.get("location") is None
+def _members(shape: Shape, plan_of: Callable[[Shape], Any]) -> Members:
+    """Per body member (header- and status-bound ones are not in the body): its name in the body
+    (``locationName``), its name in the result and its plan."""
+    return Members(
+        tuple(
+            (member.serialization.get("name", name), (name,), plan_of(member))
+            for name, member in shape.members.items()
+            if member.serialization.get("location") is None
+        )
     )
 
 
@@ -83,9 +86,8 @@ def _json(plan: list[Any], value: Any) -> Any:
     kind, parts = plan
     if kind == _STRUCT:
         out = {}
-        get = value.get
-        for name, wire_name, child in parts:
-            item = get(name)
+        for wire_name, child, name, _ in parts.steps(value):
+            item = value[name]
             if item is not None:
                 out[wire_name] = item if child is None else _json(child, item)
         return out
