@@ -50,6 +50,7 @@ class ApiResults:
     memory: dict[str, dict[str, float]] = field(default_factory=dict)  # config -> idle / load / after (MiB)
     memory_10m: dict[str, float] | str = "skipped"  # figures, or why it was skipped
     lookups_10m: dict[str, float] = field(default_factory=dict)  # arrangement -> LookupEvents req/s at 64 conns
+    memory_10m_workers: dict[str, float] = field(default_factory=dict)  # the same figures, `--workers 2`'s tree
     store_alone: dict[str, float] = field(default_factory=dict)  # batch_1000 / per_record (events/s), records
     notes: list[str] = field(default_factory=list)
 
@@ -241,6 +242,14 @@ def targets(results: ApiResults) -> list[str]:
             )
     rss = results.memory_10m.get("load") if isinstance(results.memory_10m, dict) else None
     add(f"RSS under load with 10M events <= {TARGET_RSS_MIB:g} MiB", rss, TARGET_RSS_MIB, ".0f", higher=False)
+    if results.memory_10m_workers:
+        add(
+            f"RSS under load with 10M events, `--workers 2` (the process tree) <= {TARGET_RSS_MIB:g} MiB",
+            results.memory_10m_workers.get("load"),
+            TARGET_RSS_MIB,
+            ".0f",
+            higher=False,
+        )
     return ["| target | measured | verdict |", "|---|---|---|", *(f"| {a} | {b} | {c} |" for a, b, c in rows)]
 
 
@@ -315,11 +324,13 @@ def memory(results: ApiResults) -> list[str]:
         cells = [f"{figures[k]:.0f} MiB" if k in figures else "-" for k in ("idle", "load", "after")]
         lines.append(f"| {config} | " + " | ".join(cells) + " |")
     if isinstance(results.memory_10m, dict):
-        m = results.memory_10m
-        lines.append(
-            f"| trailpost audited, {m.get('events', 0):,.0f} events stored | {m['idle']:.0f} MiB | "
-            f"{m['load']:.0f} MiB (LookupEvents and ListSites at 64 connections) | - |"
-        )
+        for shown, m in (("", results.memory_10m), (", `--workers 2` (the process tree)", results.memory_10m_workers)):
+            if m:
+                pss = f"; PSS right after them {m['pss']:.0f} MiB, shared pages counted once" if "pss" in m else ""
+                lines.append(
+                    f"| trailpost audited{shown}, {m.get('events', 0):,.0f} events stored | {m['idle']:.0f} MiB | "
+                    f"{m['load']:.0f} MiB (LookupEvents and ListSites at 64 connections{pss}) | - |"
+                )
     else:
         lines.append(f"| trailpost audited, 10M events stored | {results.memory_10m} | | |")
     return lines

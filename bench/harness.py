@@ -114,6 +114,22 @@ def rss_mib(pids: dict[int, str] | Sequence[int]) -> float:
     return pages * PAGE / 2**20
 
 
+def pss_mib(pids: dict[int, str] | Sequence[int]) -> float:
+    """Proportional set size of the given processes together, in MiB (``/proc/<pid>/smaps_rollup``):
+    a page shared by n of them counts 1/n in each, so shared libraries count once for the tree."""
+    kib = 0
+    for pid in pids:
+        try:
+            text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if line.startswith("Pss:"):
+                kib += int(line.split()[1])
+                break
+    return kib / 1024
+
+
 @dataclass(frozen=True)
 class MachineCpu:
     """Whole-machine CPU counters from /proc/stat, in seconds summed over all cores."""

@@ -200,3 +200,17 @@ def test_main_thread_cpu_is_the_main_threads_share_of_the_process() -> None:
     main, total = main_thread_seconds(pid) - main_before, cpu_seconds([pid]) - all_before
     assert 0.1 <= main < total  # the other thread's CPU counts for the process, not for the main thread
     assert main_thread_seconds(2**22 + 12345) == 0.0  # no such process
+
+
+def test_memory_with_10m_events_is_judged_for_both_arrangements() -> None:
+    """RSS with 10M events stored: one process as shipped, and `--workers 2`'s whole process tree."""
+    results = ApiResults("quick", 1, 2, (1, 64), datetime(2026, 11, 25, 2, 0, tzinfo=UTC), budget=6)
+    results.runs[(AUDITED, "ListSites")] = [_run(1, 500), _run(64, 3000)]
+    results.memory_10m = {"idle": 70.0, "load": 110.0, "events": 10_000_000.0}
+    results.memory_10m_workers = {"idle": 150.0, "load": 262.0, "events": 10_000_000.0, "pss": 221.4}
+    text = section(results)
+    assert "| trailpost audited, 10,000,000 events stored | 70 MiB | 110 MiB (LookupEvents" in text
+    assert "| trailpost audited, `--workers 2` (the process tree), 10,000,000 events stored | 150 MiB | 262 MiB" in text
+    assert "at 64 connections; PSS right after them 221 MiB, shared pages counted once) | - |" in text
+    assert "| RSS under load with 10M events <= 250 MiB | 110 | met |" in text
+    assert "| RSS under load with 10M events, `--workers 2` (the process tree) <= 250 MiB | 262 | **missed**" in text
