@@ -110,7 +110,8 @@ def section(figures: dict[str, int], load: float, command: str) -> str:
         f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; command: `{command}`",
         *machine(("botocore", "orjson")),
         f"- 1-minute load average while measuring: {load:.1f} (other load inflates CPU per call)",
-        "- ceiling for comparison: the bare ASGI app costs ~35-75 µs per call on this machine (`make bench-api`)",
+        "- ceiling for comparison: the bare ASGI app's server CPU per call, measured over HTTP by `make bench-api` "
+        "(its `bare ASGI` rows in this file; 27-112 µs on the machines measured so far)",
         "",
         "| call | CPU per call |",
         "|---|---|",
