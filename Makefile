@@ -107,7 +107,7 @@ bench-cpu: $(VENV)/.runtime
 	$(BIN)/python -m bench.cpu_per_call $(BENCH_ARGS)
 
 bench: $(VENV)/.bench $(VENV)/.dev bench-wrk
-	@echo "make bench: about 30 minutes on a quiet machine (first run: ~20 more to generate bench/out/)"
+	@echo "make bench: 30-45 minutes on a quiet machine (first run: 20-45 more to generate bench/out/)"
 	@status=0; \
 	for part in bench-server bench-lookup bench-api bench-profile bench-cpu bench-insert bench-delivery bench-validate; do \
 	  if ! $(MAKE) -n $$part BENCH_ARGS= >/dev/null 2>&1; then echo "== $$part: no such target, skipped"; continue; fi; \
