@@ -122,6 +122,22 @@ def change_use(ctx: RequestContext, arn: str, delta: int, field: str = "count") 
         ctx.store.delete(POLICY_USE, ctx.account_id, arn)
 
 
+def replace_boundary(ctx: RequestContext, entity: dict[str, Any], arn: str | None) -> None:
+    """Set a user's or role's permissions boundary to the managed policy ``arn`` (``None``: remove
+    it), keeping both policies' boundary use counts; IAM's error if ``arn`` names no policy. The
+    caller stores ``entity``."""
+    if arn is not None:
+        get_policy(ctx, arn, attaching=True)
+    old = entity.get("permissions_boundary")
+    if old == arn:
+        return
+    if old:
+        change_use(ctx, old, -1, "boundaries")
+    if arn is not None:
+        change_use(ctx, arn, 1, "boundaries")
+    entity["permissions_boundary"] = arn
+
+
 def describe(ctx: RequestContext, policy: dict[str, Any]) -> dict[str, Any]:
     """The ``Policy`` structure of a managed policy."""
     out = {

@@ -1,4 +1,5 @@
-"""IAM roles: CreateRole, GetRole, ListRoles, UpdateRole, UpdateAssumeRolePolicy, DeleteRole, role tags.
+"""IAM roles: CreateRole, GetRole, ListRoles, UpdateRole, UpdateAssumeRolePolicy, DeleteRole, role tags
+and permissions boundaries.
 
 Rules (IAM's):
 * role names are unique in the account ignoring case ("Role with name X already exists."); at
@@ -12,7 +13,10 @@ Rules (IAM's):
   ``MaxSessionDuration`` and ``RoleLastUsed``, ``GetRole`` with both (``RoleLastUsed`` empty until
   the role is first assumed), ``ListRoles`` with ``MaxSessionDuration`` only - the shapes of the
   recorded AWS responses;
-* ``DeleteRole`` refuses a role with inline or attached policies (``DeleteConflict``).
+* ``DeleteRole`` refuses a role with inline or attached policies (``DeleteConflict``);
+* ``PutRolePermissionsBoundary`` and ``DeleteRolePermissionsBoundary`` set, replace and remove the
+  boundary as their user counterparts do (``users``); sessions of the role are authorized with the
+  new boundary from their next call.
 """
 
 from __future__ import annotations
@@ -182,3 +186,19 @@ def list_role_tags(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any
     role = get_role(ctx, params["role_name"])
     tags, page = page_items(ctx, role["tags"], params, binding=role["role_id"])
     return {"tags": tags, **page}
+
+
+@ops("PutRolePermissionsBoundary")
+def put_role_permissions_boundary(ctx: RequestContext, params: dict[str, Any]) -> None:
+    with ctx.store.transaction():
+        role = get_role(ctx, params["role_name"])
+        managed.replace_boundary(ctx, role, params["permissions_boundary"])
+        put(ctx, ROLE, role["role_name"], role)
+
+
+@ops("DeleteRolePermissionsBoundary")
+def delete_role_permissions_boundary(ctx: RequestContext, params: dict[str, Any]) -> None:
+    with ctx.store.transaction():
+        role = get_role(ctx, params["role_name"])
+        managed.replace_boundary(ctx, role, None)
+        put(ctx, ROLE, role["role_name"], role)

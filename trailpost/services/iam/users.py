@@ -1,4 +1,4 @@
-"""IAM users: CreateUser, GetUser, ListUsers, UpdateUser, DeleteUser and user tags.
+"""IAM users: CreateUser, GetUser, ListUsers, UpdateUser, DeleteUser, user tags and permissions boundaries.
 
 Rules (IAM's):
 * user names are unique in the account ignoring case ("User with name X already exists.");
@@ -10,7 +10,12 @@ Rules (IAM's):
 * ``DeleteUser`` refuses a user that still has access keys, inline policies, attached policies or
   group memberships (``DeleteConflict``, one message per kind, checked in that order);
 * ``ListUsers`` filters by ``PathPrefix`` and leaves out tags and boundaries, as IAM does;
-* at most 50 tags per user ("Cannot exceed quota for TagsPerUser: 50").
+* at most 50 tags per user ("Cannot exceed quota for TagsPerUser: 50");
+* ``PutUserPermissionsBoundary`` sets or replaces the boundary (a managed policy that must exist:
+  "Policy <arn> does not exist or is not attachable."), ``DeleteUserPermissionsBoundary`` removes
+  it (a user without one is left as it is); both keep the policies'
+  ``PermissionsBoundaryUsageCount``, and the next call the user makes is authorized with the new
+  boundary.
 """
 
 from __future__ import annotations
@@ -173,3 +178,19 @@ def list_user_tags(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any
     user = get_user(ctx, params["user_name"])
     tags, page = page_items(ctx, user["tags"], params, binding=user["user_id"])
     return {"tags": tags, **page}
+
+
+@ops("PutUserPermissionsBoundary")
+def put_user_permissions_boundary(ctx: RequestContext, params: dict[str, Any]) -> None:
+    with ctx.store.transaction():
+        user = get_user(ctx, params["user_name"])
+        managed.replace_boundary(ctx, user, params["permissions_boundary"])
+        put(ctx, USER, user["user_name"], user)
+
+
+@ops("DeleteUserPermissionsBoundary")
+def delete_user_permissions_boundary(ctx: RequestContext, params: dict[str, Any]) -> None:
+    with ctx.store.transaction():
+        user = get_user(ctx, params["user_name"])
+        managed.replace_boundary(ctx, user, None)
+        put(ctx, USER, user["user_name"], user)
