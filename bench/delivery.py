@@ -7,11 +7,12 @@ short run). Two parts:
    ``bench/lookup_data.py``'s generator (3 accounts, 4 regions, ~1.1 KB each) are appended to a fresh
    state database; a multi-region trail of the main account (about 80 % of the events) with an
    embedded bucket and its CloudTrail policy is delivered by ``passes.deliver`` exactly as the
-   worker's thread does it (read on the reader's own connection, selectors, JSON, gzip, puts with
-   the policy check). Cases: the default selectors; advanced selectors (management writes without
-   two event sources); and the default selectors with a 1 MiB file cap (many files). The figure is
-   events read per second of wall time and per CPU second of the thread, and selected events per
-   second; files and compressed bytes show the output.
+   worker's thread does it (read on the reader's own connection, selectors, JSON, SHA-256 and
+   deflate as the rows are read, puts with the policy check). Cases: the default selectors;
+   advanced selectors (management writes without two event sources); and the default selectors
+   with a 1 MiB file cap (many files). The figure is events read per second of wall time and per
+   CPU second of the thread, and selected events per second; files and compressed bytes show the
+   output.
 2. **Latency** through a running server (``trailpost serve --delivery-interval 1``): a multi-region
    trail logging into an embedded bucket; ``--calls`` Outposts ``ListSites`` calls, one every
    ``--spacing`` seconds, from one boto3 client; a poller lists the bucket (ListObjectsV2, which is
@@ -230,7 +231,8 @@ def section(rates: list[Throughput], lat: Latency, loads: list[float], command: 
         f"- {versions()}",
         "",
         f"Throughput, one thread (`passes.deliver` as the worker's thread runs it: read on the reader's "
-        f"connection, selectors, JSON, gzip level {GZIP_LEVEL}, puts into the embedded bucket with the policy check), "
+        f"connection, selectors, each chunk of rows written into its files at once: JSON, SHA-256, ISA-L deflate level "
+        f"{GZIP_LEVEL}; puts into the embedded bucket with the policy check), "
         f"{rates[0].events:,} generated records (~1.1 KB, 3 accounts, 4 regions; the trail's account holds ~80 %):",
         "",
         "| case | events read/s (wall) | events read per CPU-second | selected events/s | files | gzip MiB | "

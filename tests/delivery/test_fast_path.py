@@ -1,31 +1,37 @@
 """Delivery's fast path gives byte for byte what the parsed path gives.
 
-The fast path decides selectors from the ``events`` columns (``delivery.selection``), cuts files
-from lengths alone (``logfiles.cut``) and streams the parts of a file through SHA-256 and deflate
-(``logfiles.gzip_member``). The parsed path parses every record and gives it to
-``selectors.selects``, as delivery did before. Both run here on the same stored events -- unicode,
-escapes, nested resources, data, global service and network activity events, three regions,
-another account -- for many selector configurations and two file caps, and must deliver the same
-files: same regions, key layout, events, digests of the uncompressed JSON, and that JSON equal to
-``{"Records":[...]}`` of ``orjson.dumps`` of the selected records in stream order.
+The fast path decides selectors from the ``events`` columns (``delivery.selection``) and writes each
+chunk of rows into its region's files as it reads them, cutting them from lengths alone and
+streaming them through SHA-256 and deflate (``logfiles.FileWriter``). The parsed path parses every
+record and gives it to ``selectors.selects``, as delivery did before. Both run here on the same
+stored events -- unicode, escapes, nested resources, data, global service and network activity
+events, three regions, another account -- for many selector configurations and two file caps, and
+must deliver the same files: same regions, key layout, events, digests of the uncompressed JSON, and
+that JSON equal to ``{"Records":[...]}`` of ``orjson.dumps`` of the selected records in stream
+order.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
+import io
 import random
 import time
+import tracemalloc
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from isal import igzip
 
 from tests.delivery.support import Local
 from tests.support.records import ACCOUNT, identity, record
 from trailpost.delivery import passes
 from trailpost.delivery.destinations import open_destination
-from trailpost.delivery.logfiles import GZIP_LEVEL, KEY_PATTERN, Batch, cut, gzip_member
+from trailpost.delivery.logfiles import KEY_PATTERN, FileBody, FileWriter, encode, gzip_file, write_files
 from trailpost.delivery.reader import RECORD, EventReader
 from trailpost.delivery.selection import Selection
 from trailpost.services.cloudtrail import selectors, trail_docs
@@ -311,28 +317,80 @@ def test_column_verdicts_agree_with_selects_and_parse_only_when_needed(
     assert Selection(trail, parsed).columns is False
 
 
-def test_gzip_member_is_gzip_compress() -> None:
-    rng = random.Random(7)
-    for sizes in ([0], [1, 2, 3], [5000, 70_000, 0, 3]):
-        parts = [bytes(rng.choice(b'{}[]",:abc\\\xc3\xa9 0123') for _ in range(size)) for size in sizes]
-        assert gzip_member(parts, 1_700_000_000) == gzip.compress(b"".join(parts), GZIP_LEVEL, mtime=1_700_000_000)
+def _json(body: FileBody) -> bytes:
+    """The uncompressed JSON of ``body``, read back by the standard library's gzip (what ``aws cloudtrail
+    validate-logs`` and S3 consumers use; it checks the CRC-32 and length of the trailer)."""
+    data = gzip.decompress(gzip_file(body, 1_700_000_000))
+    assert len(data) == body.size and hashlib.sha256(data).hexdigest() == body.sha256
+    return data
 
 
-def _split_one_by_one(items: list[tuple[int, int, bytes]], limit: int) -> list[Batch]:
-    """The cut done a record at a time with ``Batch.fits``/``add`` (the rule ``cut`` computes in bulk)."""
-    batches = [Batch("r", 1)]
-    for seq, at, rec in items:
-        if not batches[-1].fits(rec, limit):
-            batches.append(Batch("r", 1))
-        batches[-1].add(seq, at, rec)
-    return [b for b in batches if b.records]
+def _cut_one_by_one(items: list[tuple[int, int, bytes]], limit: int) -> list[list[tuple[int, int, bytes]]]:
+    """The greedy cut a record at a time: a record joins the file if the JSON stays within ``limit``
+    (an empty file takes anything)."""
+    files: list[list[tuple[int, int, bytes]]] = []
+    size = 0
+    for item in items:
+        if files and size + 1 + len(item[2]) <= limit:
+            files[-1].append(item)
+            size += 1 + len(item[2])
+        else:
+            files.append([item])
+            size = len(b'{"Records":[]}') + len(item[2])
+    return files
 
 
 @pytest.mark.parametrize("limit", [20, 64, 300, 4096])
-def test_cut_is_the_record_at_a_time_cut(limit: int) -> None:
+def test_file_writer_is_the_record_at_a_time_cut_wherever_chunks_end(limit: int) -> None:
     rng = random.Random(limit)
     items = [(seq, rng.randrange(1000), b"x" * rng.choice([1, 5, 30, 80, 200, 500])) for seq in range(1, 400)]
     for count in (0, 1, 2, 3, len(items)):
         head = items[:count]
-        seqs, times, recs = [s for s, _, _ in head], [t for _, t, _ in head], [r for _, _, r in head]
-        assert cut(seqs, times, recs, "r", limit, 1) == _split_one_by_one(head, limit)
+        expected = _cut_one_by_one(head, limit)
+        for chunking in ("whole", "ones", "random"):
+            writer = FileWriter("r", 7, limit)
+            start = 0
+            while start < count:
+                end = {"whole": count, "ones": start + 1, "random": start + rng.randrange(1, 60)}[chunking]
+                part = head[start:end]
+                writer.add([s for s, _, _ in part], [t for _, t, _ in part], [r for _, _, r in part])
+                start = end
+            files = writer.close()
+            assert [_json(f) for f in files] == [encode([r for _, _, r in f]) for f in expected]
+            assert [(f.events, f.last_seq, f.oldest, f.newest) for f in files] == [
+                (len(f), f[-1][0], min(t for _, t, _ in f), max(t for _, t, _ in f)) for f in expected
+            ]
+            assert all((f.region, f.epoch) == ("r", 7) for f in files)
+
+
+def test_gzip_file_is_one_gzip_member_with_the_delivery_time() -> None:
+    rng = random.Random(7)
+    records = [bytes(rng.choice(b'{}[]",:abc\\\xc3\xa9 0123') for _ in range(size)) for size in (1, 5000, 70_000, 3)]
+    (body,) = write_files([(seq, 0, r) for seq, r in enumerate(records, 1)], "r", 1 << 20)
+    data = gzip_file(body, 1_700_000_000)
+    assert data[:4] == b"\x1f\x8b\x08\x00" and len(data) < body.size
+    with gzip.GzipFile(fileobj=io.BytesIO(data)) as member:
+        assert member.read() == b'{"Records":[' + b",".join(records) + b"]}"
+        assert member.mtime == 1_700_000_000
+    assert igzip.decompress(data) == gzip.decompress(data)
+
+
+def test_a_pass_holds_compressed_files_not_its_records(tmp_path: Path) -> None:
+    """Memory of a pass, by allocations, not time: twice the events add their compressed files to the
+    pass's peak, not their records (which would add at least the JSON delivered)."""
+    peaks, sizes = [], []
+    for count in (8_000, 16_000):
+        local = Local(tmp_path / str(count))
+        regions = ("us-east-1", "us-west-2", "eu-west-1")
+        local.append(*(record("GetSite", at=1000 + i, region=regions[i % 3], agent=f"agent/{i}") for i in range(count)))
+        tracemalloc.start()
+        try:
+            outcome = deliver(local, {}, selectors.selects, 50 * 2**20, "held")
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+            local.close()
+        assert sum(f.events for f, _ in outcome.files) == count and len(outcome.files) == 3
+        sizes.append(sum(len(gzip.decompress(f.body)) for f, _ in outcome.files))
+    assert sizes[1] - sizes[0] > 4 * 2**20
+    assert peaks[1] - peaks[0] < (sizes[1] - sizes[0]) / 3, (peaks, sizes)

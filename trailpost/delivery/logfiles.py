@@ -1,4 +1,4 @@
-"""Log files: their object keys and names, their content, and how a batch of records is cut into files.
+"""Log files: their object keys and names, their content, and how records are written into files.
 
 Key layout (reference 3.1)::
 
@@ -11,29 +11,32 @@ Key layout (reference 3.1)::
   prefix is not doubled), as the bucket policy resource ``<bucket>/<prefix>/AWSLogs/<account>/*``.
 
 Content (reference 3.2): ``{"Records":[...]}`` in compact JSON whose records are the stored record
-JSON bytes exactly as the event store holds them (never re-serialized), gzip-compressed at
-``GZIP_LEVEL`` 3 (zlib's fastest strategy with its best ratio: about 2.2 times the speed of level 6
-for files about 23 % larger; what AWS uses is not specified), the parts of the JSON streamed through
-deflate and SHA-256 without joining them. One file holds one account and one region.
+JSON bytes exactly as the event store holds them (never re-serialized), gzip-compressed by ISA-L
+(``isal``) at ``GZIP_LEVEL`` 2, its default (about seven times the speed of zlib's fastest levels
+for files about 3 % larger; docs/decisions.md, "Delivery: deflate by ISA-L"; what AWS uses is not
+specified). The JSON is never made in one piece: ``FileWriter`` streams each region's records
+through deflate and SHA-256 as a pass reads them. One file holds one account and one region.
 ``delivery_max_file_bytes`` caps a file's uncompressed JSON; a single record larger than the cap
-goes alone into a file of its own (a record is never split; ``cut`` finds the cuts by bisection).
+goes alone into a file of its own (a record is never split). A file is named, and its gzip header
+dated, when it is put (``build_log_file``).
 The digest needs the SHA-256 of the uncompressed bytes and the oldest and newest ``eventTime``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
 import secrets
 import string
 import struct
 import time
-import zlib
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from itertools import accumulate, repeat
-from operator import add
+
+from isal import isal_zlib
 
 ALPHANUMERIC = string.ascii_letters + string.digits
 UNIQUE_LENGTH = 16
@@ -41,9 +44,9 @@ HEAD, TAIL, COMMA = b'{"Records":[', b"]}", b","
 EMPTY_SIZE = len(HEAD) + len(TAIL)
 CONTENT_TYPE = "application/json"
 CONTENT_ENCODING = "gzip"
-GZIP_LEVEL = 3
+GZIP_LEVEL = 2  # ISA-L's levels are 0-3
 _GZIP_HEADER, _GZIP_TRAILER = struct.Struct("<BBBBLBB"), struct.Struct("<LL")
-_XFL = {9: 2, 1: 4}  # the gzip header's "extra flags": slowest / fastest compression
+_XFL = {0: 4}  # the gzip header's "extra flags": "fastest" for level 0, as ``isal.igzip`` writes
 KEY_PATTERN = re.compile(
     r"^(?:(?P<prefix>.+)/)?AWSLogs/(?P<account>\d{12})/CloudTrail/(?P<region>[a-z0-9-]+)/"
     r"(?P<year>\d{4})/(?P<month>\d{2})/(?P<day>\d{2})/"
@@ -73,32 +76,20 @@ def iso_time(epoch: int) -> str:
 
 
 @dataclass
-class Batch:
-    """Records of one account and region on their way into one log file."""
+class FileBody:
+    """One log file's content, compressed and not yet named: the raw deflate stream of its JSON and
+    what the gzip trailer, the digest and the cursor need."""
 
     region: str
     epoch: int  # the trail's logging_epoch the records were logged under
-    records: list[bytes] = field(default_factory=list)
-    size: int = EMPTY_SIZE
-    oldest: int | None = None
-    newest: int | None = None
-    last_seq: int = 0
-
-    def fits(self, record: bytes, limit: int) -> bool:
-        """Whether ``record`` can join without the JSON exceeding ``limit`` (an empty batch takes anything)."""
-        return not self.records or self.size + len(record) + len(COMMA) <= limit
-
-    def add(self, seq: int, event_time: int, record: bytes) -> None:
-        if self.records:
-            self.size += len(COMMA)
-        self.records.append(record)
-        self.size += len(record)
-        self.oldest = event_time if self.oldest is None else min(self.oldest, event_time)
-        self.newest = event_time if self.newest is None else max(self.newest, event_time)
-        self.last_seq = seq
-
-    def __len__(self) -> int:
-        return len(self.records)
+    deflated: bytes
+    crc: int  # CRC-32 and length of the uncompressed JSON, for the gzip trailer
+    size: int
+    sha256: str  # of the uncompressed JSON (what digest files hash)
+    events: int
+    oldest: int
+    newest: int
+    last_seq: int
 
 
 @dataclass(frozen=True)
@@ -121,77 +112,123 @@ def encode(records: Iterable[bytes]) -> bytes:
     return HEAD + COMMA.join(records) + TAIL
 
 
-def gzip_member(parts: Iterable[bytes], mtime: int) -> bytes:
-    """The gzip file of the concatenated ``parts`` at ``GZIP_LEVEL``, byte for byte what
-    ``gzip.compress(b"".join(parts), GZIP_LEVEL, mtime=mtime)`` gives (a test pins it) without
-    joining them: header, raw deflate stream, CRC-32 and length."""
-    deflate = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
-    pieces = [_GZIP_HEADER.pack(0x1F, 0x8B, 8, 0, mtime, _XFL.get(GZIP_LEVEL, 0), 255)]
-    crc = size = 0
-    for part in parts:
-        crc = zlib.crc32(part, crc)
-        size += len(part)
-        pieces.append(deflate.compress(part))
-    pieces.append(deflate.flush())
-    pieces.append(_GZIP_TRAILER.pack(crc, size & 0xFFFFFFFF))
-    return b"".join(pieces)
+class FileWriter:
+    """The log files of one region in one logging session, written while the records arrive.
+
+    ``add`` takes the region's next records in stream order (parallel lists of positions, times and
+    JSON bytes, a scanned chunk's worth), which go at once through SHA-256, CRC-32 and deflate into
+    the file being written, which is closed when the next record would take its JSON past ``limit``
+    bytes (a record that alone exceeds ``limit`` goes alone). So a pass holds each region's
+    compressed output, never its records: memory stays at a chunk of rows plus a seventh of the JSON.
+
+    The cuts are found without a call per record: within a chunk, records ``[i, j)`` add
+    ``ends[j] - ends[i]`` bytes to a file (``ends[k]``: the first ``k`` records' lengths plus one
+    comma each), so where the file fills up is a bisection. This is the greedy cut, the same
+    wherever the chunks begin and end (a test pins both). ``close`` ends the open file and returns
+    every file, in order.
+    """
+
+    def __init__(self, region: str, epoch: int, limit: int) -> None:
+        self.region, self.epoch, self.limit = region, epoch, limit
+        self.files: list[FileBody] = []
+        self._open: _OpenFile | None = None
+
+    def add(self, seqs: list[int], times: list[int], records: list[bytes]) -> None:
+        """Write the next records (positions, whole-second times, JSON bytes), closing files as they fill."""
+        ends = list(accumulate(map(operator.add, map(len, records), repeat(1)), initial=0))
+        start, count = 0, len(records)
+        while start < count:
+            if self._open is not None:  # the open file takes what fits after a comma each
+                end = max(bisect_right(ends, ends[start] + self.limit - self._open.size, start) - 1, start)
+                if end > start:  # the empty first element puts a comma before them
+                    self._open.write(COMMA.join([b"", *records[start:end]]), times[start:end], seqs[end - 1])
+            else:  # a new file takes at least one record
+                end = max(bisect_right(ends, ends[start] + self.limit - EMPTY_SIZE + 1, start + 1) - 1, start + 1)
+                self._open = _OpenFile()
+                self._open.write(COMMA.join(records[start:end]), times[start:end], seqs[end - 1])
+            if end < count:
+                self._finish()
+            start = end
+
+    def close(self) -> list[FileBody]:
+        """End the open file; every file written, in order."""
+        if self._open is not None:
+            self._finish()
+        return self.files
+
+    def _finish(self) -> None:
+        done, self._open = self._open, None  # its deflate state (~0.4 MB in ISA-L) goes with it
+        assert done is not None
+        self.files.append(done.finish(self.region, self.epoch))
 
 
-def build_log_file(batch: Batch, prefix: str | None, account: str, delivered: float) -> LogFile:
-    """The log file of a non-empty batch, named for delivery at ``delivered``.
+class _OpenFile:
+    """The file a ``FileWriter`` is writing: its JSON so far went through SHA-256, CRC-32 and deflate."""
 
-    The uncompressed JSON (``encode(batch.records)``) is never made in one piece: its three parts
-    (head, the records joined by commas, tail) go through SHA-256 and deflate one after another,
-    which saves two copies of the whole file."""
-    assert batch.records and batch.oldest is not None and batch.newest is not None
-    parts = (HEAD, COMMA.join(batch.records), TAIL)
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(part)
+    def __init__(self) -> None:
+        self.deflate = isal_zlib.compressobj(GZIP_LEVEL, isal_zlib.DEFLATED, -isal_zlib.MAX_WBITS)
+        self.digest = hashlib.sha256()
+        self.digest.update(HEAD)
+        self.pieces = [self.deflate.compress(HEAD)]
+        self.crc, self.size, self.count, self.last_seq = isal_zlib.crc32(HEAD), EMPTY_SIZE, 0, 0
+        self.oldest, self.newest = 2**63, -(2**63)
+
+    def write(self, piece: bytes, times: list[int], last_seq: int) -> None:
+        """``piece`` of JSON, holding the records of ``times`` (whole seconds) up to ``last_seq``."""
+        self.digest.update(piece)
+        self.crc = isal_zlib.crc32(piece, self.crc)
+        self.size += len(piece)
+        self.pieces.append(self.deflate.compress(piece))
+        self.count += len(times)
+        self.oldest, self.newest = min(self.oldest, *times), max(self.newest, *times)
+        self.last_seq = last_seq
+
+    def finish(self, region: str, epoch: int) -> FileBody:
+        self.digest.update(TAIL)
+        self.crc = isal_zlib.crc32(TAIL, self.crc)
+        self.pieces += (self.deflate.compress(TAIL), self.deflate.flush())
+        deflated = b"".join(self.pieces)
+        return FileBody(
+            region,
+            epoch,
+            deflated,
+            self.crc,
+            self.size,
+            self.digest.hexdigest(),
+            self.count,
+            self.oldest,
+            self.newest,
+            self.last_seq,
+        )
+
+
+def gzip_file(body: FileBody, mtime: int) -> bytes:
+    """The gzip file of ``body``: header (with ``mtime``), its deflate stream, CRC-32 and length, as
+    ``isal.igzip`` and the standard library's ``gzip`` write a member."""
+    header = _GZIP_HEADER.pack(0x1F, 0x8B, 8, 0, mtime, _XFL.get(GZIP_LEVEL, 0), 255)
+    return b"".join((header, body.deflated, _GZIP_TRAILER.pack(body.crc, body.size & 0xFFFFFFFF)))
+
+
+def build_log_file(body: FileBody, prefix: str | None, account: str, delivered: float) -> LogFile:
+    """The log file of ``body``, named for delivery at ``delivered``."""
     return LogFile(
-        region=batch.region,
-        key=log_file_key(prefix, account, batch.region, delivered),
-        body=gzip_member(parts, int(delivered)),
-        sha256=digest.hexdigest(),
-        events=len(batch.records),
-        oldest_event_time=iso_time(batch.oldest),
-        newest_event_time=iso_time(batch.newest),
-        last_seq=batch.last_seq,
-        epoch=batch.epoch,
+        region=body.region,
+        key=log_file_key(prefix, account, body.region, delivered),
+        body=gzip_file(body, int(delivered)),
+        sha256=body.sha256,
+        events=body.events,
+        oldest_event_time=iso_time(body.oldest),
+        newest_event_time=iso_time(body.newest),
+        last_seq=body.last_seq,
+        epoch=body.epoch,
     )
 
 
-def split(records: Iterable[tuple[int, int, bytes]], region: str, limit: int, epoch: int = 0) -> Iterator[Batch]:
-    """Cut ``(seq, event_time, record)`` items, in order, into batches of at most ``limit`` JSON bytes."""
+def write_files(records: Iterable[tuple[int, int, bytes]], region: str, limit: int, epoch: int = 0) -> list[FileBody]:
+    """``(seq, event_time, record)`` items, in order, written into files of at most ``limit`` JSON bytes."""
+    writer = FileWriter(region, epoch, limit)
     items = list(records)
     if items:
         seqs, times, blobs = (list(column) for column in zip(*items, strict=True))
-        yield from cut(seqs, times, blobs, region, limit, epoch)
-
-
-def cut(seqs: list[int], times: list[int], records: list[bytes], region: str, limit: int, epoch: int) -> list[Batch]:
-    """Records in order (parallel lists of positions, times, JSON bytes) cut into batches of at most
-    ``limit`` JSON bytes, each as full as it can be (a record that alone exceeds ``limit`` goes
-    alone), with no call per record: the batch ``records[i:j]`` holds ``EMPTY_SIZE + ends[j] -
-    ends[i] - 1`` bytes, where ``ends[k]`` is the length of the first ``k`` records plus ``k``
-    commas, so the end of each batch is a bisection."""
-    ends = list(accumulate(map(add, map(len, records), repeat(1)), initial=0))
-    batches: list[Batch] = []
-    start, count = 0, len(records)
-    room = limit - EMPTY_SIZE + 1
-    while start < count:
-        end = max(bisect_right(ends, ends[start] + room, start + 1) - 1, start + 1)
-        span = times[start:end]
-        batches.append(
-            Batch(
-                region,
-                epoch,
-                records[start:end],
-                EMPTY_SIZE + ends[end] - ends[start] - 1,
-                min(span),
-                max(span),
-                seqs[end - 1],
-            )
-        )
-        start = end
-    return batches
+        writer.add(seqs, times, blobs)
+    return writer.close()

@@ -31,11 +31,11 @@ Logging sessions (AWS: "a trail logs events from when logging starts"):
   trail document does not say when that session began; delivery errs on the side of delivering).
 
 A pass reads at most ``max_rows`` events; when it stops short, the caller runs the next one at
-once. The pass cuts the selected records of each region into files (``logfiles.split`` rules; files
-never span two sessions), names each file at the moment it is put, and puts the files region by
-region in stream order. The first failure ends the pass: the regions not finished keep their
-position, the others move on, so a retry never writes an event twice. The caller commits the
-outcome (cursor, ``delivery.log_file`` documents, status) in one group commit, after the puts.
+once. The pass writes the selected records of each region into files as it reads them
+(``logfiles.FileWriter``; files never span two sessions), names each file at the moment it is put,
+and puts the files region by region in stream order. The first failure ends the pass: the regions
+not finished keep their position, the others move on, so a retry never writes an event twice. The
+caller commits the outcome (cursor, ``delivery.log_file`` documents, status) in one group commit, after the puts.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from operator import itemgetter
 from typing import Any
 
 from trailpost.delivery.destinations import DeliveryError, Destination
-from trailpost.delivery.logfiles import CONTENT_ENCODING, CONTENT_TYPE, Batch, LogFile, build_log_file, cut
+from trailpost.delivery.logfiles import CONTENT_ENCODING, CONTENT_TYPE, FileBody, FileWriter, LogFile, build_log_file
 from trailpost.delivery.reader import EVENT_TIME, RECORD, REGION, SEQ, EventReader, Row
 from trailpost.delivery.selection import Selection
 
@@ -196,30 +196,32 @@ def collect(
     selects: Selects,
     limit: int,
     max_rows: int,
-) -> tuple[dict[str, list[Batch]], int, bool]:
-    """The batches per region (in stream order), the position the pass reached, and whether it stopped short.
+) -> tuple[dict[str, list[FileBody]], int, bool]:
+    """The files per region (in stream order), the position the pass reached, and whether it stopped short.
 
     Rows stay SQLite's tuples; the trail's selectors are decided from the rows' columns when they
-    can be (``selection``); each segment's taken rows are grouped per region and cut into files
-    (``logfiles.cut``) when the segment ends, or when the pass stops short.
+    can be (``selection``); each scanned chunk's taken rows go, grouped per region, into that
+    region's ``FileWriter`` at once, and a segment's files are closed when it ends or when the pass
+    stops short. So the pass holds one chunk of rows and the compressed files, never its records.
     """
     account = trail["account_id"]
     seq = int(cursor["seq"])
     regions: dict[str, int] = cursor.get("regions") or {}
-    batches: dict[str, list[Batch]] = {}
+    files: dict[str, list[FileBody]] = {}
     coverage: dict[str, bool] = {}
     selection = Selection(trail, selects)
     takes, columns = selection.takes, selection.columns
     remaining = max_rows
     reached = seq
     for segment in segments:
-        taken: dict[str, list[Row]] = {}
+        writers: dict[str, FileWriter] = {}
         last, until = segment.last, segment.until
         position = segment.lo
         while position < segment.hi and remaining > 0:
             want = min(remaining, CHUNK)
             rows = reader.scan(position, segment.hi, account, want, selector_columns=columns)
             remaining -= len(rows)
+            taken: dict[str, list[Row]] = {}
             for row in rows:
                 region = row[REGION]
                 if row[SEQ] <= (regions.get(region, seq) if regions else seq):
@@ -237,14 +239,19 @@ def collect(
                 if group is None:
                     group = taken[region] = []
                 group.append(row)
+            for region, group in taken.items():
+                writer = writers.get(region)
+                if writer is None:
+                    writer = writers[region] = FileWriter(region, segment.epoch, limit)
+                writer.add(*(list(map(itemgetter(index), group)) for index in (SEQ, EVENT_TIME, RECORD)))
             position = segment.hi if len(rows) < want else rows[-1][SEQ]
+            del rows, taken  # released before the next chunk is read
         reached = position
-        for region, group in taken.items():
-            seqs, times, records = (list(map(itemgetter(index), group)) for index in (SEQ, EVENT_TIME, RECORD))
-            batches.setdefault(region, []).extend(cut(seqs, times, records, region, limit, segment.epoch))
+        for region, writer in writers.items():
+            files.setdefault(region, []).extend(writer.close())
         if position < segment.hi:
-            return batches, reached, True
-    return batches, reached, False
+            return files, reached, True
+    return files, reached, False
 
 
 def deliver(
@@ -264,15 +271,15 @@ def deliver(
     outcome = Outcome(trail, cursor, start_cursor or None)
     if not segments:
         return outcome
-    batches, reached, short = collect(trail, start_cursor, segments, reader, covers, selects, limit, max_rows)
+    files, reached, short = collect(trail, start_cursor, segments, reader, covers, selects, limit, max_rows)
     outcome.more = short
     seq = int(start_cursor["seq"])
     old_regions: dict[str, int] = dict(start_cursor.get("regions") or {})
     done: dict[str, int] = {}  # regions held back by a failure: how far they got
-    if batches:
-        done = _put_all(trail, batches, open_destination, service_allowed, outcome, seq, old_regions)
+    if files:
+        done = _put_all(trail, files, open_destination, service_allowed, outcome, seq, old_regions)
     new_seq = min([reached, *done.values()])
-    positions = {**{r: max(p, reached) for r, p in old_regions.items()}, **dict.fromkeys(batches, reached), **done}
+    positions = {**{r: max(p, reached) for r, p in old_regions.items()}, **dict.fromkeys(files, reached), **done}
     new_regions = {region: position for region, position in positions.items() if position > new_seq}
     new_cursor = {**start_cursor, "seq": new_seq, "regions": new_regions}
     if segments[0].closing and new_seq >= segments[0].hi:
@@ -288,7 +295,7 @@ def deliver(
 
 def _put_all(
     trail: dict[str, Any],
-    batches: dict[str, list[Batch]],
+    files: dict[str, list[FileBody]],
     open_destination: Opener,
     service_allowed: Allowed | None,
     outcome: Outcome,
@@ -313,16 +320,16 @@ def _put_all(
     except Exception as exc:  # a broken mapping, a bug: the pass fails, the events wait
         log.exception("cannot open the destination %s of trail %s", bucket, trail["trail_arn"])
         failure = DeliveryError("InternalError", str(exc))
-    for region, region_batches in batches.items():
+    for region, region_files in files.items():
         attempt = outcome.attempts[region] = Attempt(at=time.time())
         if failure is not None:
             attempt.error = failure.code
             done[region] = max(seq, old_regions.get(region, seq))
             continue
         assert destination is not None
-        for batch in region_batches:
+        for body in region_files:
             delivered = time.time()
-            log_file = build_log_file(batch, prefix, account, delivered)
+            log_file = build_log_file(body, prefix, account, delivered)
             try:
                 if destination.embedded and service_allowed is not None:
                     _check_policy(service_allowed, policy, trail, bucket, log_file.key)
