@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bench.server_report import LEGEND, RunLike, fmt_us, machine, table
+from bench.server_report import LEGEND, RunLike, fmt_us, machine, table, times_off
 
 PACKAGES = ("uvicorn", "uvloop", "httptools", "botocore", "orjson", "moto", "flask", "werkzeug")
 AUDITED, AUDIT_OFF, BARE, MOTO = "trailpost audited", "trailpost audit off", "bare ASGI", "moto"
@@ -147,7 +147,7 @@ def _verdict(value: float | None, target: float, higher: bool = True) -> str:
     if met:
         return "met"
     gap = (target / value if higher else value / target) if value else float("inf")
-    return f"**missed** ({gap:.2f}x off)" if gap < 1.1 else f"**missed** ({gap:.1f}x off)"  # never "1.0x off"
+    return f"**missed** ({times_off(gap)} off)"
 
 
 def _rps(results: ApiResults, config: str, call: str, c: int) -> float | None:

@@ -42,7 +42,7 @@ import orjson
 
 from bench.lookup_data import ACCOUNT, Generator
 from bench.lookup_events import machine, versions
-from bench.server_report import replace_section
+from bench.server_report import replace_section, times_off
 from tests.support.server import ServerProcess
 from trailpost.config import Settings
 from trailpost.delivery import passes
@@ -241,9 +241,8 @@ def section(rates: list[Throughput], lat: Latency, loads: list[float], command: 
     ]
     for r in rates:
         per_core = r.events / r.cpu
-        verdict = (
-            "met" if per_core >= TARGET_EVENTS_PER_CORE else f"NOT met ({TARGET_EVENTS_PER_CORE / per_core:.2f}x off)"
-        )
+        gap = TARGET_EVENTS_PER_CORE / per_core
+        verdict = "met" if gap <= 1 else f"NOT met ({times_off(gap)} off)"
         lines.append(
             f"| {r.case} | {r.events / r.wall:,.0f} | {per_core:,.0f} | {r.selected / r.wall:,.0f} | "
             f"{r.files} | {r.gzip_bytes / 2**20:.1f} | {verdict} |"

@@ -43,7 +43,7 @@ import boto3
 import botocore.config
 
 from bench.lookup_data import ACCOUNT, ROOT_KEY, Generator, complete, fill
-from bench.server_report import replace_section, wrk_version
+from bench.server_report import replace_section, times_off, wrk_version
 from tests.support.server import ServerProcess, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -335,7 +335,7 @@ def verdict(biggest: list[Result]) -> list[str]:
         return [f"{head}: target met."]
     cpu = statistics.median(r.cpu_us for r in biggest) / 1000
     off = [
-        f"{name} {value / target:.1f}x its {target:g} ms target"
+        f"{name} {times_off(value / target)} its {target:g} ms target"
         for name, value, target in (("p50", p50, TARGET_P50_MS), ("p99", p99, TARGET_P99_MS))
         if value > target
     ]

@@ -69,6 +69,11 @@ class RunLike(Protocol):
     def disturbed(self) -> bool: ...
 
 
+def times_off(gap: float) -> str:
+    """How far a missed target is, ``"1.3x"``: two decimals under 1.1x, so a near miss never reads ``"1.0x"``."""
+    return f"{gap:.2f}x" if gap < 1.1 else f"{gap:.1f}x"
+
+
 def fmt_us(value: float) -> str:
     return f"{value:.0f} µs" if value < 1000 else f"{value / 1000:.2f} ms"
 

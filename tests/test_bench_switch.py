@@ -185,6 +185,7 @@ def test_lookup_verdict_says_by_how_much_and_why_a_target_is_missed() -> None:
     )
     assert "median 2.50 ms here" in missed[2] and "What would close it" in missed[2]
     assert "p99" not in verdict([result(4.0, 9.0, 2000)])[0].split("(")[1]  # only what missed is named
+    assert "(p50 1.01x its 2 ms target)" in verdict([result(2.02, 4.4, 1500)])[0]  # a near miss never reads 1.0x
 
 
 def test_main_thread_cpu_is_the_main_threads_share_of_the_process() -> None:
@@ -230,5 +231,5 @@ def test_delivery_section_judges_events_per_core_against_the_target() -> None:
         Throughput("advanced selectors", 200_000, 2_000, 4, 2**19, 1.2, 1.25),
     ]
     text = delivery_section(rates, Latency(600, 0.05, [0.5, 1.0], 0), [1.0, 1.1], "python -m bench.delivery")
-    assert "| default selectors | 74,074 | 75,472 | 55,556 | 5 | 20.0 | NOT met (1.32x off) |" in text
+    assert "| default selectors | 74,074 | 75,472 | 55,556 | 5 | 20.0 | NOT met (1.3x off) |" in text
     assert "| advanced selectors | 166,667 | 160,000 | 1,667 | 4 | 0.5 | met |" in text
