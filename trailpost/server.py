@@ -53,7 +53,7 @@ from trailpost.readers.supervisor import ReaderSupervisor, listening_sockets
 from trailpost.services import token_key
 from trailpost.services.cloudtrail.selectors import data_event_wanted
 from trailpost.services.registry import build_services
-from trailpost.store.events import event_store
+from trailpost.store.events import WRITER_CACHE_KIB, event_store
 from trailpost.store.private_files import write_private
 from trailpost.store.sqlite import SqliteStateStore
 from trailpost.tls import TlsSetupError, connection_extension, server_context
@@ -246,6 +246,7 @@ def serve(settings: Settings) -> None:
         # Readers first (their calls in flight still reach the writer), then the link, then the rest.
         app.gateway.on_shutdown[:0] = [lambda: readers.stop(GRACEFUL_SECONDS + 2), endpoint.stop]
         server.on_exit = readers.signal_stop
+        app.gateway.events.set_cache(WRITER_CACHE_KIB)  # the readers answer lookups; the writer appends
         app.notes.append(f"{settings.workers} reader processes serve the port; this one writes (--workers)")
         sockets = [readers.private_socket()]
     app.gateway.on_startup.append(collector.settle)  # last: freezes what startup built

@@ -109,7 +109,10 @@ CREATE TABLE IF NOT EXISTS event_store_meta (
 
 MANAGEMENT, INSIGHT, DATA = "Management", "Insight", "Data"
 ID_KEY = "event_id_key"  # the event_store_meta row holding the eventID permutation's key
-CACHE_KIB = 128 * 1024  # page cache of the shared connection
+CACHE_KIB = 128 * 1024  # page cache of the shared connection: one process's appends and lookups
+# The writer behind reader processes (``--workers``) only appends (the readers answer lookups): the
+# hot pages of ten B-trees' right edges fit in far less (docs/decisions.md, "The writer's page cache").
+WRITER_CACHE_KIB = 16 * 1024
 # Lookup attribute -> the events column it filters on (the resource attributes use the side table).
 COLUMNS = {
     "EventName": "event_name",
@@ -271,6 +274,11 @@ class SqliteEventStore:
             # One made before resource rows were keyed by their lookup has them keyed by position.
             self.legacy_resources = _resources_keyed_by_seq(self._conn)
         self._seqs = itertools.count(self._next_seq_from_table())
+
+    def set_cache(self, kib: int) -> None:
+        """Resize the connection's page cache to ``kib`` KiB (pages beyond it are released)."""
+        with self._lock:
+            self._conn.execute(f"PRAGMA cache_size=-{int(kib)}")
 
     # -- writing --------------------------------------------------------------------------------
 
