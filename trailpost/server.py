@@ -321,6 +321,7 @@ class _HttpProtocol(HttpToolsProtocol):
 
     _tls: dict | None = None
 
+    # uvicorn's HttpToolsProtocol narrows asyncio's ``BaseTransport`` to ``Transport`` (with its own ignore[override])
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         # asyncio and uvloop call this once the TLS handshake is done, so the facts are final.
@@ -329,7 +330,7 @@ class _HttpProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         if self._tls is not None:
-            self.scope["extensions"] = {"tls": self._tls}  # type: ignore[typeddict-unknown-key]
+            self.scope["extensions"] = {"tls": self._tls}
 
     def send_400_response(self, msg: str) -> None:
         body = orjson.dumps({"__type": "SerializationException", "message": f"Malformed HTTP request: {msg}"})

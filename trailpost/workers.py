@@ -14,7 +14,7 @@ import logging
 import time
 
 from trailpost.config import Settings
-from trailpost.services.base import ServiceBinding
+from trailpost.services.base import ServiceBinding, Ticker
 from trailpost.store.base import StateStore
 from trailpost.store.commit import GroupCommit
 
@@ -54,8 +54,12 @@ class BackgroundRunner:
             else:
                 now = time.time()
                 for ticker in self.tickers:
+
+                    def work(t: Ticker = ticker, at: float = now) -> None:
+                        t(self.store, self.settings, at)
+
                     try:
-                        await self.commits.run(lambda t=ticker, at=now: t(self.store, self.settings, at))
+                        await self.commits.run(work)
                     except Exception:
                         log.exception("background ticker %s failed", getattr(ticker, "__name__", ticker))
             await asyncio.sleep(self.interval)

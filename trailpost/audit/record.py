@@ -171,7 +171,7 @@ def build_record(
         record["errorCode"] = truncate(ctx.error.code)
         record["errorMessage"] = truncate(ctx.error.message)
     params = None
-    if not (failed and ctx.error.code in UNREADABLE_INPUT):
+    if not (ctx.error is not None and ctx.error.code in UNREADABLE_INPUT):
         params = request_parameters(service, operation.input_shape, ctx.wire_params)
     sizes: list[int] | None = []  # payload sizes, to skip the full-record size check when it cannot fail
     record["requestParameters"] = _within("requestParameters", params, sizes)

@@ -119,11 +119,11 @@ def resources(
     created = spec.created.get(operation)
     if created is not None and not failed and result:
         kind, path = created
-        value: Any = result
+        node: Any = result
         for step in path:
-            value = value.get(step) if isinstance(value, dict) else None
-        if isinstance(value, str) and value:
-            _add(found, _entry(spec, kind, value, account_id, region))
+            node = node.get(step) if isinstance(node, dict) else None
+        if isinstance(node, str) and node:
+            _add(found, _entry(spec, kind, node, account_id, region))
     return found
 
 

@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Message
 
 from trailpost.console import auth, history, outposts, sites, trails
 from trailpost.console.api import ConsoleApi
@@ -108,9 +109,11 @@ class Console:
             await never.wait()  # nothing more will come; a listener is cancelled with its response
             return {"type": "http.disconnect"}
 
-        status, headers, chunks = 500, {}, []
+        status = 500
+        headers: dict[str, str] = {}
+        chunks: list[bytes] = []
 
-        async def send(message: dict[str, Any]) -> None:
+        async def send(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]

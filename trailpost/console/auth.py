@@ -217,6 +217,8 @@ async def signin(request: Request) -> Response:
     if not attempt.success:
         return signin_page(request, target, status=401, error=SIGNIN_FAILED, key_id=key_id)
     principal = attempt.principal
+    token: str | None
+    expires: float | None
     if minted is not None:
         offset = console_of(request).gateway.settings.clock_offset_seconds
         access_key_id, token, expires, origin = (

@@ -63,7 +63,7 @@ class Session:
         return now - self.created >= SESSION_SECONDS or now - self.last_seen >= IDLE_SECONDS
 
     def csrf_ok(self, token: str | None) -> bool:
-        return bool(token) and hmac.compare_digest(token.encode(), self.csrf_token.encode())
+        return bool(token and hmac.compare_digest(token.encode(), self.csrf_token.encode()))
 
 
 class SessionStore:
@@ -143,7 +143,7 @@ def pre_auth_token(cookie: str | None) -> str | None:
 
 def pre_auth_ok(cookie: str | None, token: str | None) -> bool:
     expected = pre_auth_token(cookie)
-    return bool(expected and token) and hmac.compare_digest(expected.encode(), token.encode())  # type: ignore[union-attr]
+    return bool(expected and token and hmac.compare_digest(expected.encode(), token.encode()))
 
 
 def cookie_header(value: str, *, secure: bool, clear: bool = False) -> str:

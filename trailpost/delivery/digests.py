@@ -188,7 +188,8 @@ def plan(store: StateStore, settings: Any, trails: list[dict[str, Any]], now: fl
             if active and (chain is None or not same):
                 after = chain["after_seq"] if chain is not None and chain["trail_created"] == trail["created"] else 0
                 starts.append(_new_chain(trail, region, now, after))
-            elif active and now >= chain["start"] + interval:
+            # active: the branch above took a missing chain, so ``chain is not None`` only narrows the type
+            elif active and chain is not None and now >= chain["start"] + interval:
                 end = chain["start"] + interval * math.floor((now - chain["start"]) / interval)
                 files, last = pending_files(store, chain, end)
                 jobs.append(Job(chain, region, end, files, last, close=False))

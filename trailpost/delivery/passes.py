@@ -159,6 +159,7 @@ def plan(trail: dict[str, Any], cursor: dict[str, Any] | None, reader: EventRead
         head = reader.head()
         base = reader.position_at(start, trail)
         if not logging_now:  # a whole first session between two rounds
+            assert stop is not None  # not logging without a stop returned above
             return _session(trail, base), [_closing(trail, base, head, stop, epoch, reader)]
         return _session(trail, base), [Segment(base, head, None, epoch)]
     seq, closed = int(cursor["seq"]), bool(cursor.get("closed"))
@@ -171,6 +172,7 @@ def plan(trail: dict[str, Any], cursor: dict[str, Any] | None, reader: EventRead
                 return cursor, []
             return cursor, [_closing(trail, seq, reader.head(), stop, old_epoch, reader)]
         head = reader.head()
+        assert start is not None  # StartLogging sets ``is_logging`` and ``start_logging_time`` together
         new_base = max(seq, reader.position_at(start, trail))
         if closed:
             return _session(trail, new_base), [Segment(new_base, head, None, epoch)]

@@ -310,6 +310,7 @@ def key_cache(store: StateStore) -> KeyCache:
         remembered = last[1]()
         if remembered is not None:
             return remembered  # a process serves one store: spare the weak dictionary's lookup
+    cache: KeyCache | None
     try:
         cache = _CACHES[store]
     except KeyError:
@@ -427,6 +428,7 @@ def ensure_default_account(
     seed the first start. ``ValueError`` if the stored default account has no active root key.
     """
     store = registry.store
+    key: RootKey | None
     with store.transaction():
         marker = store.get(SETTING, "", "default_account")
         if marker is None:

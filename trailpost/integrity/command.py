@@ -136,7 +136,7 @@ def _run(opts: dict[str, Any]) -> int:
     if opts["public_keys"] is not None:
         keys_file = opts["public_keys"]
 
-        def public_keys(_start: datetime, _end: datetime) -> dict[str, dict[str, Any]]:
+        def public_keys(start: datetime, end: datetime) -> dict[str, dict[str, Any]]:
             return file_public_keys(keys_file)
     else:
 

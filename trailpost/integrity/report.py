@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import TextIO
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 DISPLAY = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -54,7 +54,7 @@ class Report:
                 console=console,
                 transient=True,
             )
-        self._task = None
+        self._task: TaskID | None = None
 
     # -- progress -------------------------------------------------------------------------------
 

@@ -235,7 +235,8 @@ class Validator:
                     self._ahead[f"{bucket}/{listed}"] = pool.submit(self.source.get, bucket, listed)
                 key, end_date = _last(digests)
                 last_start = end_date
-                while key and t.start <= last_start:
+                # ``_last`` gives a key and its date or neither: while there is a key, ``last_start`` is a date
+                while key and last_start is not None and t.start <= last_start:
                     try:
                         digest = self.load(keys, bucket, key)
                     except DigestError as exc:
@@ -261,6 +262,7 @@ class Validator:
                     if previous_bucket is None or previous_key is None:
                         next_key, next_end = _last(digests, key)
                         if next_key:
+                            assert next_end is not None  # ``_last`` gives a key with its date
                             report.status(
                                 f"No log files were delivered by CloudTrail between {display(next_end)} and "
                                 f"{display(last_start)}",

@@ -40,7 +40,7 @@ def container_plan(
     shape: Shape,
     building: dict[str, Plan],
     child: Compile,
-    entries: Callable[[Shape, Callable[[Shape], Any]], tuple[Any, ...]],
+    entries: Callable[[Shape, Callable[[Shape], Any]], Members],
 ) -> Plan | None:
     """``[kind, parts]`` of a structure, list or map shape (``None`` for any other): ``entries(shape,
     plan_of)`` gives a structure's member entries, ``child`` compiles the plans of members and items;

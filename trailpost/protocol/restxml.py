@@ -107,9 +107,9 @@ def from_xml(shape: Shape, element: ET.Element, name: str = "") -> Any:
         result = {}
         for entry in element:
             key = next((c.text or "" for c in entry if _local(c.tag) == "key"), "")
-            value = next((c for c in entry if _local(c.tag) == "value"), None)
-            if value is not None:
-                result[key] = from_xml(shape.value, value, name)
+            value_element = next((c for c in entry if _local(c.tag) == "value"), None)
+            if value_element is not None:
+                result[key] = from_xml(shape.value, value_element, name)
         return result
     return _xml_scalar(shape, element.text or "", name)
 
@@ -179,9 +179,9 @@ class RestXmlRequestParser(RequestParser):
                         params[name] = converted
             elif location == "headers":
                 prefix = wire.lower()
-                found = {k[len(prefix) :]: v for k, v in request.headers.items() if k.startswith(prefix)}
-                if found:
-                    params[name] = found
+                prefixed = {k[len(prefix) :]: v for k, v in request.headers.items() if k.startswith(prefix)}
+                if prefixed:
+                    params[name] = prefixed
             elif name != payload:
                 body_members[name] = member
         if payload:
@@ -265,7 +265,7 @@ def to_xml(shape: Shape, value: Any, tag: str) -> str:
 
 
 def _members_xml(shape: Shape, value: dict[str, Any]) -> list[str]:
-    parts = []
+    parts: list[str] = []
     for name, member in shape.members.items():
         item = value.get(name)
         if item is None or member.serialization.get("location") or member.serialization.get("xmlAttribute"):

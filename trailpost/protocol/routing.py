@@ -41,7 +41,7 @@ class _Route:
     # For the index's cheap checks (``RestRouter.match``): the literal segments ``_match_route``
     # compares (those before a greedy label), as an ``itemgetter`` over the path's segments and the
     # value it must give, and the literal query's keys and ``key=value`` parts.
-    pick: itemgetter[list[str]] | None
+    pick: itemgetter[int | tuple[int, ...]] | None  # generic in the index (or indexes) it picks
     picked: str | tuple[str, ...]
     query_keys: frozenset[str]
     query_values: tuple[tuple[str, str], ...]

@@ -45,7 +45,7 @@ from typing import Any
 
 from botocore.model import Shape
 
-from trailpost.protocol.errors import SerializationException, ValidationException
+from trailpost.protocol.errors import SerializationException, ServiceError, ValidationException
 from trailpost.protocol.plans import shape_key
 
 MAX_REPORTED = 10
@@ -141,7 +141,7 @@ class _Collector:
         self.messages.append(f"{_show(value, sensitive)} at '{path}' failed to satisfy constraint: {constraint}")
 
 
-def _type_error(path: str, expected: str, value: Any) -> SerializationException:
+def _type_error(path: str, expected: str, value: Any) -> ServiceError:
     return SerializationException(
         f"Unexpected value type for '{path}': expected {expected}, got {type(value).__name__}"
     )

@@ -134,8 +134,8 @@ class WriterLink:
         def settle(call: asyncio.Task[tuple[dict[str, Any], bytes]]) -> None:
             if call.cancelled():
                 done.set_exception(LinkClosed("the link was closed"))
-            elif call.exception() is not None:
-                done.set_exception(call.exception())  # type: ignore[arg-type]
+            elif (error := call.exception()) is not None:
+                done.set_exception(error)
             else:
                 done.set_result(None)
 

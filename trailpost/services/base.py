@@ -14,7 +14,7 @@ model, parser, serializer and router of the service's protocol.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,7 +71,7 @@ class ServiceBinding:
         return signing_name(self.model)
 
 
-def bind_service(table: OperationTable, tickers: list[Ticker] | None = None) -> ServiceBinding:
+def bind_service(table: OperationTable, tickers: Sequence[Ticker] | None = None) -> ServiceBinding:
     """Join ``table`` with its model; every handler must name an operation of the model."""
     model = load_service_model(table.service)
     unknown = set(table.handlers) - set(model.operation_names)

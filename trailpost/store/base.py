@@ -29,6 +29,7 @@ Services never see SQL: they use ``StateStore`` only, so a new engine needs no s
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -66,7 +67,8 @@ class StateStore(Protocol):
 
     def find(self, kind: str, key: str) -> Entry | None: ...
 
-    def scopes(self, kind: str) -> list[str]: ...
+    # ``builtins.list``: in this class body ``list`` names the method above.
+    def scopes(self, kind: str) -> builtins.list[str]: ...
 
     def transaction(self) -> AbstractContextManager[None]: ...
 

@@ -410,7 +410,8 @@ class SqliteEventStore:
     def lookup(self, query: HistoryQuery) -> list[HistoryEvent]:
         """Up to ``query.limit`` events of the query, newest first (``event_time``, then ``seq``)."""
         start, end = query.start, query.end
-        cursor_sql, args_tail = "", ()
+        cursor_sql = ""
+        args_tail: tuple[int, ...] = ()
         if query.after is not None:
             at, seq = query.after
             end = min(end, at)

@@ -66,10 +66,10 @@ def legacy_wire_event(columns: tuple[Any, ...]) -> bytes:
     """``wire_event`` of a row stored before ``wire_event`` existed, from its columns: ``wire_event``'s
     first seven, then its record and its ``wire_resources`` (``None`` for rows older still: then
     the record gives the resources)."""
-    *leading, record, resources = columns
+    event_id, event_time, name, source, username, access_key_id, read_only, record, resources = columns
     if resources is None:
         resources = orjson.dumps(stored_resources(record))
-    return wire_event(*leading, resources)
+    return wire_event(event_id, event_time, name, source, username, access_key_id, read_only, resources)
 
 
 def username_of(record: dict[str, Any]) -> str | None:

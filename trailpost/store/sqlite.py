@@ -19,6 +19,7 @@ store: SQLite refuses every write on that connection (``query_only``), and ``put
 
 from __future__ import annotations
 
+import builtins
 import os
 import sqlite3
 import threading
@@ -169,7 +170,7 @@ class SqliteStateStore:
             ).fetchone()
         return Entry(kind, row[1], key, row[0], orjson.loads(row[2])) if row else None
 
-    def scopes(self, kind: str) -> list[str]:
+    def scopes(self, kind: str) -> builtins.list[str]:
         with self._lock:
             rows = self._conn.execute("SELECT DISTINCT scope FROM state WHERE kind=? ORDER BY scope", (kind,))
             return [r[0] for r in rows.fetchall()]

@@ -34,6 +34,7 @@ import re
 from typing import Any
 
 from trailpost.gateway.context import RequestContext
+from trailpost.protocol.errors import ServiceError
 from trailpost.services.cloudtrail import trail_docs
 from trailpost.services.cloudtrail.errors import (
     InsightNotEnabledException,
@@ -79,7 +80,7 @@ DEFAULT_SELECTORS = [
 ]
 
 
-def _invalid(message: str) -> InvalidEventSelectorsException:
+def _invalid(message: str) -> ServiceError:
     return InvalidEventSelectorsException(message)
 
 
@@ -197,6 +198,7 @@ def put_event_selectors(ctx: RequestContext, params: dict[str, Any]) -> dict[str
     if basic is not None:
         doc["event_selectors"], doc["advanced_event_selectors"] = check_basic(basic), None
     else:
+        assert advanced is not None  # exactly one of the two is given
         doc["event_selectors"], doc["advanced_event_selectors"] = None, check_advanced(advanced)
     trail_docs.save(ctx.store, doc)
     return selectors_answer(doc)

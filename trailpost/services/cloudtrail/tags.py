@@ -67,6 +67,7 @@ def check_new_tags(existing: list[dict[str, str]], added: list[dict[str, Any]]) 
     merged = {tag["Key"]: tag["Value"] for tag in existing}
     for tag in added:
         key, value = tag.get("Key", tag.get("key")), tag.get("Value", tag.get("value"))
+        assert isinstance(key, str)  # ``check_tag_list`` checked every key
         merged[key] = value if value is not None else ""
     if len(merged) > MAX_TAGS:
         raise TagsLimitExceededException(

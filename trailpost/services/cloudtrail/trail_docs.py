@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from trailpost.protocol.errors import ServiceError
 from trailpost.services.cloudtrail.errors import (
     CloudTrailARNInvalidException,
     InvalidTrailNameException,
@@ -142,7 +143,7 @@ def get(store: StateStore, ref: TrailRef) -> dict[str, Any] | None:
     return store.get(KIND, scope_of(ref.account, ref.region), ref.name)
 
 
-def not_found(ref: TrailRef, account: str) -> TrailNotFoundException:
+def not_found(ref: TrailRef, account: str) -> ServiceError:
     return TrailNotFoundException(f"Unknown trail: {ref.arn} for the user: {account}")
 
 

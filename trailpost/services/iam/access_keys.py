@@ -22,6 +22,7 @@ from typing import Any
 
 from trailpost.gateway.context import RequestContext
 from trailpost.identity import accounts
+from trailpost.protocol.errors import ServiceError
 from trailpost.services.iam.errors import LimitExceededException, NoSuchEntityException
 from trailpost.services.iam.operations import ops
 from trailpost.services.iam.resources import USER, get_user, page_items, put, target_user_name
@@ -30,7 +31,7 @@ MAX_KEYS = 2
 ROOT_USER_NAME = "root"
 
 
-def _not_found(key_id: str) -> NoSuchEntityException:
+def _not_found(key_id: str) -> ServiceError:
     return NoSuchEntityException(f"The Access Key with id {key_id} cannot be found.")
 
 

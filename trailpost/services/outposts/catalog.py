@@ -97,9 +97,11 @@ def host_of(max_size: str) -> dict[str, Any]:
 def supported_sizes(max_size: str) -> list[dict[str, Any]]:
     """The sizes a host of ``max_size`` can be slotted with: its family's sizes that fit in one host."""
     host = host_of(max_size)
+    fam = family(host["family"])
+    assert fam is not None  # ``host_of`` found the family
     return [
         size
-        for size in (instance_type(entry["instance_type"]) for entry in family(host["family"])["sizes"])
+        for size in (instance_type(entry["instance_type"]) for entry in fam["sizes"])
         if size is not None and size["vcpus"] <= host["vcpus"] and size["gpus"] <= host["gpus"]
     ]
 

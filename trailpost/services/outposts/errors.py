@@ -6,6 +6,7 @@ from trailpost.protocol.errors import (
     AccessDeniedException,
     InternalServerException,
     NotFoundException,
+    ServiceError,
     ServiceQuotaExceededException,
     ValidationException,
 )
@@ -26,6 +27,6 @@ __all__ = [
 ConflictException = _Conflict
 
 
-def conflict(message: str, resource_id: str, resource_type: str) -> ConflictException:
+def conflict(message: str, resource_id: str, resource_type: str) -> ServiceError:
     """A ``ConflictException`` with the modeled ``ResourceId`` and ``ResourceType`` (OUTPOST | ORDER)."""
     return ConflictException(message, fields={"ResourceId": resource_id, "ResourceType": resource_type})

@@ -49,7 +49,9 @@ Provision = dict[str, float]  # family -> hosts, "EBS"/"S3" -> TiB
 
 def _hosts_needed(family: str, instances: list[tuple[dict[str, Any], int]]) -> int:
     """Hosts of ``family`` that first-fit-decreasing packing needs for ``(size, count)`` pairs."""
-    host = catalog.host_of(catalog.family(family)["host"])  # type: ignore[index]
+    found = catalog.family(family)
+    assert found is not None  # the family of a size the catalog lists
+    host = catalog.host_of(found["host"])
     free: list[list[int]] = []  # per host: free vCPUs, free GPUs
     for size, count in sorted(instances, key=lambda pair: (-pair[0]["vcpus"], -pair[0]["gpus"])):
         vcpus, gpus = size["vcpus"], size["gpus"]
@@ -88,7 +90,9 @@ def demand(requested: list[dict[str, Any]], form_factor: str) -> tuple[Provision
             size = catalog.instance_type(unit)
             if size is None:
                 raise ValidationException(f"Unit {unit} is not an instance type Outposts offers.")
-            offered = {config["form_factor"] for config in catalog.family(size["family"])["form_factors"]}  # type: ignore[index]
+            found = catalog.family(size["family"])
+            assert found is not None  # the catalog lists the family of each of its instance types
+            offered = {config["form_factor"] for config in found["form_factors"]}
             if form_factor not in offered:
                 raise ValidationException(f"Instance type {unit} is not available on Outposts {form_factor.lower()}s.")
             if quantity != int(quantity) or quantity < 1:
@@ -188,7 +192,8 @@ def snapshot(ctx: RequestContext, outpost: dict[str, Any] | None) -> list[Any] |
 
 def _greedy(needs: Provision, candidates: list[dict[str, Any]], dense: bool, limit: int) -> list[dict[str, Any]] | None:
     """Items covering ``needs``, each step the best coverage per price (per rack when ``dense``)."""
-    remaining, chosen = {k: v for k, v in needs.items() if v > 0}, []
+    remaining = {k: v for k, v in needs.items() if v > 0}
+    chosen: list[dict[str, Any]] = []
     while remaining:
         best, best_score = None, None
         for item in candidates:
@@ -279,7 +284,9 @@ def _capacities(total: Provision, keys: list[str]) -> list[dict[str, Any]]:
         if key in STORAGE:
             out.append({"quote_capacity_type": key, "unit": "TiB", "quantity": round(total.get(key, 0), 2)})
         else:
-            host = catalog.family(key)["host"]  # type: ignore[index]
+            found = catalog.family(key)
+            assert found is not None  # a provision's non-storage keys are catalog families
+            host = found["host"]
             out.append({"quote_capacity_type": "EC2", "unit": host, "quantity": float(total.get(key, 0))})
     return out
 
@@ -396,7 +403,8 @@ def price_quote(ctx: RequestContext, quote: dict[str, Any], outpost: dict[str, A
         **{kind: tib - have.get(kind, 0) for kind, tib in storage.items() if tib > have.get(kind, 0)},
     }
     needs = {k: v for k, v in needs.items() if v > 0}
-    options, why = [], "The outpost already has the requested capacity." if not needs else ""
+    options: list[list[dict[str, Any]]] = []
+    why = "The outpost already has the requested capacity." if not needs else ""
     if needs:
         racks = len(existing) if form_factor == "RACK" else 0
         generation = ((outpost or {}).get("generation") or DEFAULT_GENERATION) if form_factor == "RACK" else None

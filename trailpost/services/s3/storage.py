@@ -287,6 +287,7 @@ class BucketStorage:
     ) -> list[ObjectSummary]:
         """Objects whose key starts with ``prefix`` and sorts after ``start_after``, by key (binary order)."""
         files = self._require(bucket)
+        args: list[str | int]
         if prefix > start_after:
             query, args = "SELECT key, size, etag, last_modified FROM objects WHERE key >= ?", [prefix]
         else:

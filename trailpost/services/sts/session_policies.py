@@ -28,6 +28,7 @@ from typing import Any
 import orjson
 
 from trailpost.gateway.context import RequestContext
+from trailpost.protocol.errors import ServiceError
 from trailpost.services.iam import managed
 from trailpost.services.iam.documents import identity_policy
 from trailpost.services.sts.errors import (
@@ -57,7 +58,7 @@ class SessionGrant:
         return bool(self.texts or self.arns)
 
 
-def _coral(value: str, member: str, constraint: str) -> ValidationError:
+def _coral(value: str, member: str, constraint: str) -> ServiceError:
     return ValidationError(
         f"1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: {constraint}"
     )

@@ -242,6 +242,7 @@ def get_federation_token(ctx: RequestContext, params: dict[str, Any]) -> dict[st
     caller = _caller(ctx)
     name = params["name"]
     duration = params.get("duration_seconds") or DEFAULT_USER_SESSION
+    issuer: dict[str, str | None]
     if caller.is_root:
         duration = min(duration, ROOT_SESSION_LIMIT)
         issuer = {"type": "Root", "principalId": caller.account_id, "arn": caller.arn, "accountId": caller.account_id}
