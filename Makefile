@@ -30,12 +30,14 @@ $(VENV)/.chromium: | $(BIN)/python
 	command -v chromium >/dev/null 2>&1 || { apt-get update && apt-get install -y chromium; }
 	touch $@
 
-test: $(VENV)/.dev $(VENV)/.chromium
-	$(BIN)/ruff check trailpost tests bench
+test: $(VENV)/.dev $(VENV)/.chromium lint
 	$(BIN)/python -m pytest -n 2 -q -p no:cacheprovider
 
+# ruff (lint and format) and mypy (types of trailpost/, settings in pyproject.toml); part of `make test`.
 lint: $(VENV)/.dev
 	$(BIN)/ruff check trailpost tests bench
+	$(BIN)/ruff format --check trailpost tests bench
+	$(BIN)/mypy
 
 format: $(VENV)/.dev
 	$(BIN)/ruff format trailpost tests bench
@@ -44,7 +46,7 @@ coverage-doc: $(VENV)/.runtime
 	$(BIN)/python -m trailpost.tools.coverage > docs/coverage.md
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
 
 # Server-stack benchmark (bench/README.md): uvicorn+uvloop+httptools against granian, results in bench/RESULTS.md.
 # `make bench-server BENCH_ARGS=--quick` for a short run.
