@@ -7,6 +7,7 @@ that batch only).
 
 from __future__ import annotations
 
+import calendar
 import collections
 import gzip
 import hashlib
@@ -20,8 +21,8 @@ import pytest
 from tests.delivery.support import Local, read_log_file, run
 from tests.support.records import ACCOUNT, cloudtrail_policy, record
 from trailpost.delivery import passes
-from trailpost.delivery.logfiles import KEY_PATTERN
-from trailpost.delivery.worker import CURSOR_KIND, LOG_FILE_KIND, backoff
+from trailpost.delivery.logfiles import KEY_PATTERN, log_file_key
+from trailpost.delivery.worker import CURSOR_KIND, LOG_FILE_KIND, backoff, next_round
 from trailpost.services.cloudtrail import selectors, trail_docs
 from trailpost.services.cloudtrail.trail_docs import STATUS_KIND
 from trailpost.services.s3.policy import service_allowed
@@ -279,6 +280,16 @@ def test_backoff_doubles_up_to_the_interval() -> None:
     assert [backoff(n, 300) for n in range(1, 11)] == [1, 2, 4, 8, 16, 32, 64, 128, 256, 300]
     assert [backoff(n, 1) for n in (1, 2, 5)] == [1, 1, 1]
     assert backoff(1, 0.2) == 0.2
+
+
+def test_rounds_fall_on_the_clocks_grid_so_stamps_are_awss() -> None:
+    at = calendar.timegm((2026, 11, 25, 4, 58, 7))
+    assert next_round(at, 300) == calendar.timegm((2026, 11, 25, 5, 0, 0))
+    assert next_round(calendar.timegm((2026, 11, 25, 5, 0, 0)), 300) == calendar.timegm((2026, 11, 25, 5, 5, 0))
+    assert next_round(at + 0.25, 1) == at + 1 and next_round(at, 0.5) == at + 0.5
+    keys = [log_file_key(None, "111122223333", "us-east-1", next_round(at + 300 * n, 300) + 2) for n in range(24)]
+    stamps = [(match["hour"], match["minute"]) for match in map(KEY_PATTERN.match, keys) if match]
+    assert len(set(stamps)) == 24 and {minute for _, minute in stamps} == {f"{m:02d}" for m in range(0, 60, 5)}
 
 
 def test_shutdown_flush_delivers_pending(local: Local) -> None:

@@ -1,5 +1,9 @@
 """The delivery worker: every ``delivery_interval`` each logging trail's new events become log files.
 
+Rounds fall on the clock's grid of the interval (``next_round``: at the default 300 s, at :00, :05,
+:10... of every hour, as AWS's log file stamps do), whenever the server started; a round that
+stops short of the stream's head (a backlog) is followed by the next at once.
+
 Per tick, on the event loop, it looks at the trails (``selectors.all_trails``) and their cursors
 (cheap state-store reads); trails with nothing to do (not logging, no session left open) cost
 nothing, and with no trail logging a tick does no other work at all. Otherwise it reads them again
@@ -32,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -56,6 +61,13 @@ MAX_ROWS = 50_000
 
 def log_file_scope(trail_arn: str, region: str) -> str:
     return f"{trail_arn}|{region}"
+
+
+def next_round(now: float, interval: float) -> float:
+    """The first multiple of ``interval`` seconds since the epoch after ``now``: rounds fall on the
+    clock's grid (every 5 minutes at the default, :00, :05, ...), so log file names carry
+    the ``HHmm`` stamps AWS's do, whenever the server started."""
+    return (math.floor(now / interval) + 1) * interval
 
 
 def backoff(failures: int, interval: float) -> float:
@@ -245,7 +257,7 @@ class DeliveryWorker:
     # -- lifecycle --------------------------------------------------------------------------------
 
     async def _run(self) -> None:
-        next_tick = time.time() + self.interval
+        next_tick = next_round(time.time(), self.interval)
         while not self._stopping:
             wake = min(next_tick, self.next_retry() or next_tick)
             delay = max(0.0, wake - time.time())
@@ -257,7 +269,7 @@ class DeliveryWorker:
             now = time.time()
             tick = now >= next_tick
             if tick:
-                next_tick = max(next_tick + self.interval, now + self.interval / 2)
+                next_tick = next_round(now, self.interval)
             try:
                 more = await self.run_once(now, retries_only=not tick)
             except Exception:
