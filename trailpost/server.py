@@ -3,7 +3,7 @@
 ``create_app`` returns the ASGI application (the gateway) and prepares the data directory: the
 SQLite state store, the default account with its root key, and ``<data-dir>/credentials`` in the
 AWS shared-credentials format (mode 0600). ``serve`` binds the listening socket, prints the
-banner, and runs the gateway under uvicorn (uvloop + httptools, see docs/decisions.md) until
+banner, and runs the gateway under uvicorn (``serving``: uvloop + httptools) until
 SIGINT or SIGTERM; then it stops accepting, lets requests in flight finish (at most
 ``GRACEFUL_SECONDS``), stops the workers, closes the store and returns (exit code 0).
 
@@ -12,10 +12,6 @@ certificate is checked before anything is bound. Each connection's negotiated ve
 suite reach the gateway in the ASGI ``tls`` extension of every request's scope (``trailpost.tls``),
 from which records take ``tlsDetails``.
 
-A request httptools cannot parse (raw non-ASCII in the request line, control bytes in a header,
-not HTTP at all) is answered 400 ``SerializationException`` in the same JSON form as every other
-error, with a request id, and its connection closed.
-
 Rules: the data directory is created with mode 0700 (an existing one that is empty, a first start,
 is narrowed to 0700 too; one that holds anything is left as it is); every file the server writes
 is inside it; the credentials file is replaced atomically, never written through a symlink.
@@ -23,21 +19,11 @@ is inside it; the credentials file is replaced atomically, never written through
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
-import signal
 import socket
 import sqlite3
-import uuid
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
-
-import orjson
-import uvicorn
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from trailpost import collector
 from trailpost.config import Settings
@@ -53,14 +39,13 @@ from trailpost.readers.supervisor import ReaderSupervisor, listening_sockets
 from trailpost.services import token_key
 from trailpost.services.cloudtrail.selectors import data_event_wanted
 from trailpost.services.registry import build_services
+from trailpost.serving import GRACEFUL_SECONDS, GatewayServer, uvicorn_config
 from trailpost.store.events import WRITER_CACHE_KIB, event_store
 from trailpost.store.private_files import write_private
-from trailpost.store.sqlite import SqliteStateStore
-from trailpost.tls import TlsSetupError, connection_extension, server_context
+from trailpost.store.sqlite import STATE_FILE, SqliteStateStore
+from trailpost.tls import TlsSetupError, server_context
 from trailpost.workers import BackgroundRunner
 
-GRACEFUL_SECONDS = 3
-STATE_FILE = "state.db"
 CREDENTIALS_FILE = "credentials"
 
 
@@ -235,7 +220,7 @@ def serve(settings: Settings) -> None:
         for sock in sockets:
             sock.close()
         raise
-    server = _Server(uvicorn_config(app.gateway, settings))
+    server = GatewayServer(uvicorn_config(app.gateway, settings))
     if settings.workers > 1:
         readers = ReaderSupervisor(settings, sockets)
         endpoint = WriterEndpoint(app.gateway)
@@ -264,84 +249,3 @@ def bind_all(settings: Settings) -> list[socket.socket]:
         raise StartupError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}") from None
     except OSError as exc:
         raise StartupError(f"cannot listen on {settings.endpoint}: {exc.strerror or exc}") from None
-
-
-def uvicorn_config(gateway: Gateway, settings: Settings) -> uvicorn.Config:
-    """How uvicorn runs a gateway (the writer's or a reader's): uvloop, httptools, trailpost's edge."""
-    tls = server_context(settings.tls_cert, settings.tls_key) if settings.tls_cert is not None else None
-    return uvicorn.Config(
-        gateway,
-        loop="uvloop",
-        http=_HttpProtocol,
-        lifespan="on",
-        access_log=False,
-        log_level=settings.log_level,
-        server_header=False,
-        date_header=True,
-        timeout_graceful_shutdown=GRACEFUL_SECONDS,
-        ssl_context_factory=(lambda _config, _default: tls) if tls is not None else None,
-        # uvicorn would otherwise rewrite the client address from X-Forwarded-For for any peer on
-        # 127.0.0.1; trailpost decides that itself, only for --trusted-proxies (gateway.context).
-        proxy_headers=False,
-    )
-
-
-class _Server(uvicorn.Server):
-    """uvicorn's server, returning normally after SIGINT/SIGTERM instead of re-raising the signal;
-    ``on_exit`` (the writer's readers) is told at once."""
-
-    on_exit: Callable[[], None] | None = None
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            yield
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-
-    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        super().handle_exit(sig, frame)
-        if self.on_exit is not None:
-            self.on_exit()
-
-
-class ReaderServer(_Server):
-    """A reader process's server: it also stops when its link to the writer is lost."""
-
-    def request_exit(self) -> None:
-        self.should_exit = True
-
-
-class _HttpProtocol(HttpToolsProtocol):
-    """httptools' protocol, answering a request it cannot parse as trailpost answers any error:
-    JSON with ``x-amzn-ErrorType`` and ``x-amzn-RequestId``, then closing the connection; on TLS
-    connections every request's scope carries the ASGI ``tls`` extension."""
-
-    _tls: dict | None = None
-
-    # uvicorn's HttpToolsProtocol narrows asyncio's ``BaseTransport`` to ``Transport`` (with its own ignore[override])
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        # asyncio and uvloop call this once the TLS handshake is done, so the facts are final.
-        self._tls = connection_extension(transport.get_extra_info("ssl_object"))
-
-    def on_message_begin(self) -> None:
-        super().on_message_begin()
-        if self._tls is not None:
-            self.scope["extensions"] = {"tls": self._tls}
-
-    def send_400_response(self, msg: str) -> None:
-        body = orjson.dumps({"__type": "SerializationException", "message": f"Malformed HTTP request: {msg}"})
-        headers = [
-            *self.server_state.default_headers,
-            (b"content-type", b"application/json"),
-            (b"x-amzn-ErrorType", b"SerializationException"),
-            (b"x-amzn-RequestId", str(uuid.uuid4()).encode()),
-            (b"content-length", str(len(body)).encode()),
-            (b"connection", b"close"),
-        ]
-        head = b"".join(name + b": " + value + b"\r\n" for name, value in headers)
-        self.transport.write(b"HTTP/1.1 400 Bad Request\r\n" + head + b"\r\n" + body)
-        self.transport.close()

@@ -26,11 +26,11 @@ import base64
 import binascii
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
 
 NOT_A_JWT = "The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)"
 NO_KEYS = (
@@ -90,6 +90,9 @@ def load_jwks(path: Path | None, issuer: str) -> list[dict[str, Any]]:
 
 
 def _rsa_key(jwk: dict[str, Any]) -> rsa.RSAPublicKey | None:
+    # cryptography on first use: reader processes never run this and never load it (~10 MiB each)
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     if jwk.get("kty") != "RSA" or not isinstance(jwk.get("n"), str) or not isinstance(jwk.get("e"), str):
         return None
     try:
@@ -124,6 +127,11 @@ def verify(token: str, *, issuer: str, client_ids: list[str], jwks_file: Path | 
     public_keys = [key for key in (_rsa_key(jwk) for jwk in keys) if key is not None]
     if not public_keys:
         raise TokenError(NO_KEYS)
+    # cryptography on first use: reader processes never run this and never load it (~10 MiB each)
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
     for key in public_keys:
         try:
             key.verify(signature, signing_input, padding.PKCS1v15(), hashes.SHA256())

@@ -26,16 +26,15 @@ from trailpost.identity.authorize import authorize
 from trailpost.readers.link import WriterLink
 from trailpost.services import token_key
 from trailpost.services.registry import build_services
+from trailpost.serving import ReaderServer, uvicorn_config
 from trailpost.store.events import event_store
-from trailpost.store.sqlite import SqliteStateStore
+from trailpost.store.sqlite import STATE_FILE, SqliteStateStore
 
 log = logging.getLogger("trailpost.readers")
 
 
 def reader_gateway(settings: Settings, name: str) -> tuple[Gateway, WriterLink]:
     """The gateway of a reader process and its (not yet connected) link to the writer."""
-    from trailpost.server import STATE_FILE
-
     store = SqliteStateStore(settings.data_path(STATE_FILE))
     token_key.install(settings.data_path(token_key.KEY_FILE))  # made by the writer: read here
     gateway = Gateway(settings, store, build_services(), events=event_store(store))  # makes the key cache
@@ -52,8 +51,6 @@ def reader_gateway(settings: Settings, name: str) -> tuple[Gateway, WriterLink]:
 
 def run_reader(settings: Settings, sock: socket.socket, link_path: Path, name: str, writer_pid: int) -> None:
     """Serve ``sock`` until SIGTERM/SIGINT or until the writer goes away."""
-    from trailpost.server import ReaderServer, uvicorn_config
-
     gateway, link = reader_gateway(settings, name)
     gateway.on_startup.insert(0, lambda: link.connect(link_path, writer_pid))
     gateway.on_startup.append(collector.settle)  # last: freezes what startup built

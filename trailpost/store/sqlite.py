@@ -43,6 +43,8 @@ CREATE TABLE IF NOT EXISTS state (
 CREATE INDEX IF NOT EXISTS state_by_key ON state (kind, key);
 """
 
+STATE_FILE = "state.db"  # the state database inside the data directory
+
 
 class SqliteStateStore:
     """``StateStore`` on SQLite; safe to share between threads of one process."""

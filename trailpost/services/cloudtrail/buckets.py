@@ -23,7 +23,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from trailpost.delivery.destinations import open_destination
 from trailpost.services.cloudtrail.errors import (
     InsufficientS3BucketPolicyException,
     InvalidS3BucketNameException,
@@ -66,6 +65,9 @@ def log_resource(bucket: str, prefix: str | None, account: str) -> str:
 
 def check_destination(ctx: Any, bucket: str, prefix: str | None, trail_arn: str, account: str) -> None:
     """``S3BucketDoesNotExistException`` / ``InsufficientS3BucketPolicyException`` unless CloudTrail may deliver."""
+    # On first use, with boto3 for external buckets: reader processes never run trail writes (~3 MiB each).
+    from trailpost.delivery.destinations import open_destination
+
     storage = BucketStorage.for_settings(ctx.store, ctx.settings)
     destination = open_destination(ctx.settings, storage, bucket)
     if destination is None or not destination.exists():

@@ -20,7 +20,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from trailpost.delivery.signing import keyring
 from trailpost.gateway.context import RequestContext
 from trailpost.protocol.errors import ServiceError
 from trailpost.services.cloudtrail.errors import InvalidTimeRangeException
@@ -40,6 +39,9 @@ def list_public_keys(ctx: RequestContext, params: dict[str, Any]) -> dict[str, A
     end = params["end_time"].timestamp() if params.get("end_time") is not None else now
     if start > end:
         raise InvalidTimeRangeException("Start time must be before or at the end time.")
+    # On first use, with cryptography: reader processes never answer ListPublicKeys (~10 MiB each).
+    from trailpost.delivery.signing import keyring
+
     ring = keyring(ctx.settings)
     ring.current_now(ctx.region, now)  # the region has a key from its first need on (a spare)
     return {

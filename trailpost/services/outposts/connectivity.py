@@ -26,9 +26,6 @@ import binascii
 import hashlib
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
-
 from trailpost.gateway.context import RequestContext
 from trailpost.services.outposts.errors import NotFoundException, ValidationException, conflict
 from trailpost.services.outposts.operations import ops
@@ -99,6 +96,10 @@ def _tunnel(connection_id: str) -> tuple[str, str, str]:
 
 def _new_server_key() -> tuple[str, str]:
     """A fresh X25519 key pair: (private, public), each base64 of 32 bytes (WireGuard's format)."""
+    # cryptography on first use: reader processes never run this and never load it (~10 MiB each)
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
+
     private = X25519PrivateKey.generate()
     raw_private = private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
     raw_public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
