@@ -109,7 +109,9 @@ CREATE TABLE IF NOT EXISTS event_store_meta (
 
 MANAGEMENT, INSIGHT, DATA = "Management", "Insight", "Data"
 ID_KEY = "event_id_key"  # the event_store_meta row holding the eventID permutation's key
-CACHE_KIB = 128 * 1024  # page cache of the shared connection: one process's appends and lookups
+# Page cache of the shared connection, one process's appends and lookups: it fills as the process runs,
+# so it bounds the server's memory (docs/decisions.md, "The writer's page cache").
+CACHE_KIB = 64 * 1024
 # The writer behind reader processes (``--workers``) only appends (the readers answer lookups): the
 # hot pages of ten B-trees' right edges fit in far less (docs/decisions.md, "The writer's page cache").
 WRITER_CACHE_KIB = 16 * 1024
