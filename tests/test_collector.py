@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tests.support.server import ServerProcess
@@ -45,6 +46,11 @@ def test_the_writer_and_every_reader_settle_after_startup(tmp_path: Path) -> Non
     server = ServerProcess(tmp_path / "data", args=["--workers", "2", "--log-level", "debug"]).start()
     try:
         server.client("outposts").list_sites()  # served after startup, settled or not
+        # The writer answers once every reader is linked; a reader settles just after linking. Stopping
+        # before then would stop a reader in its startup, which is not what this test is about.
+        deadline = time.monotonic() + 30
+        while len(SETTLED.findall(server.log())) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
     finally:
         server.stop()
     counts = [int(n) for n in SETTLED.findall(server.log())]
