@@ -123,3 +123,7 @@ def test_databases_made_before_the_column_answer_their_old_rows_with_the_same_by
         assert page[0]["Resources"] == stored_resources(orjson.dumps(newer))
         assert page[1:] == orjson.loads(expected)["Events"]  # old and new rows on one page
         state.close()
+
+
+def test_an_empty_page_is_an_empty_array() -> None:
+    assert lookup_events_body({"Events": _events([])}) == b'{"Events":[]}'

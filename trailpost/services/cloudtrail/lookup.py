@@ -47,7 +47,7 @@ from trailpost.services.cloudtrail.errors import (
 from trailpost.services.cloudtrail.operations import ops
 from trailpost.services.token_key import token_key
 from trailpost.store.events import INSIGHT, MANAGEMENT, HistoryEvent, HistoryQuery, event_store
-from trailpost.store.lookup_wire import page_event
+from trailpost.store.lookup_wire import page_events
 
 DEFAULT_MAX_RESULTS = 50
 DAY = 86400
@@ -113,11 +113,11 @@ def _epoch(value: datetime | None) -> float | None:
     return value.timestamp() if value is not None else None
 
 
-def _events(rows: list[HistoryEvent]) -> list[orjson.Fragment]:
-    """The ``Event`` members of a page in wire form: each the JSON the event store kept with the record
-    (model order, absent members left out, ``EventTime`` as Java writes it) and ``CloudTrailEvent``, the
-    record as stored."""
-    return [page_event(row.event, row.record) for row in rows]
+def _events(rows: list[HistoryEvent]) -> orjson.Fragment:
+    """The ``Events`` of a page in wire form, one JSON array: each event the JSON the event store kept
+    with the record (model order, absent members left out, ``EventTime`` as Java writes it) and
+    ``CloudTrailEvent``, the record as stored."""
+    return page_events((row.event, row.record) for row in rows)
 
 
 def _attribute(params: dict[str, Any]) -> tuple[str, Any] | None:

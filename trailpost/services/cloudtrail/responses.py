@@ -3,8 +3,8 @@
 A LookupEvents page is 50 events of about ten members each; the generic json serializer walks the
 output shape member by member (~500 steps) and formats each ``EventTime`` through ``Decimal``.
 ``CloudTrailResponseSerializer`` writes that one output directly. The LookupEvents handler gives
-each event already written (``store.lookup_wire.page_event``: the JSON the event store kept with the
-record, an ``orjson.Fragment``), so the page is one ``orjson.dumps``; events given as dicts (model
+the page's events already written (``store.lookup_wire.page_events``: one ``orjson.Fragment`` of the
+JSON the event store kept with each record), so the page is one ``orjson.dumps``; events given as dicts (model
 order, absent members left out, as ``to_wire`` leaves them) are written with their numeric
 ``EventTime`` in Java's ``Double.toString`` form. Every other operation, and all errors, go to the
 generic serializer. The bytes are the same as the generic serializer's; a test compares both on
@@ -40,11 +40,14 @@ def _written(event: Any) -> Any:
 def lookup_events_body(result: dict[str, Any]) -> bytes | None:
     """The LookupEvents output (wire member names) as JSON bytes; ``None`` if an ``EventTime`` is not epoch seconds.
 
-    Events already JSON (``orjson.Fragment``, as the handler gives them) are written as they are.
+    ``Events`` already JSON (one ``orjson.Fragment`` for the whole array, as the handler gives it, or one
+    per event) is written as it is.
     """
     body: dict[str, Any] = {}
     events = result.get("Events")
-    if events is not None:
+    if type(events) is orjson.Fragment:
+        body["Events"] = events  # the whole array already JSON (the handler's page)
+    elif events is not None:
         written = [_written(event) for event in events]
         if any(event is None for event in written):
             return None
