@@ -282,3 +282,53 @@ def test_staged_records_are_written_with_their_batch_and_a_failing_sink_fails_it
     assert events.count() == 3
     group.close()
     state.close()
+
+
+class _HeldCommit(SqliteStateStore):
+    """The real store whose ``COMMIT`` waits for the test's go-ahead: the committer holds the connection."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.committing = threading.Event()
+        self.go = threading.Event()
+
+    def commit(self) -> None:
+        self.committing.set()
+        assert self.go.wait(10), "the test never let the commit finish"
+        super().commit()
+
+
+def test_calls_wait_for_the_held_connection_and_a_cancelled_one_leaves_the_others_waiting(tmp_path: Path) -> None:
+    """Calls arriving while the committer holds the connection run once it is handed back, in one
+    batch; cancelling one of them while it waits cancels only that call (nothing of it runs)."""
+    state = _HeldCommit(tmp_path / "db")
+    group = GroupCommit(state)
+    ran: list[str] = []
+
+    def work(name: str) -> None:
+        state.put("test.doc", "s", name, {})
+        ran.append(name)
+
+    async def main() -> None:
+        first = asyncio.ensure_future(group.run(lambda: work("first")))
+        while not state.committing.is_set():  # batch 1's COMMIT holds the connection
+            await asyncio.sleep(0.001)
+        waiting = [asyncio.ensure_future(group.run(lambda n=n: work(n))) for n in ("a", "b", "c")]
+        await asyncio.sleep(0.02)
+        assert ran == ["first"]  # none of them ran on the held connection
+        waiting[1].cancel()
+        await asyncio.sleep(0.01)
+        state.go.set()
+        await asyncio.wait_for(asyncio.gather(first, waiting[0], waiting[2]), 5)
+        assert waiting[1].cancelled()
+
+    asyncio.run(main())
+    assert ran == ["first", "a", "c"]
+    assert group.commits == 2  # "a" and "c" shared the second batch
+    assert {name for name in ("first", "a", "b", "c") if state.get("test.doc", "s", name) is not None} == {
+        "first",
+        "a",
+        "c",
+    }
+    group.close()
+    state.close()

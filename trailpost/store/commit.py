@@ -91,7 +91,8 @@ class GroupCommit:
         self._thread: threading.Thread | None = None
         self._thread_lock = threading.Lock()
         self._batch: _Batch | None = None
-        self._committing: asyncio.Future[None] | None = None
+        self._committing: object | None = None  # the batch the committer thread holds the connection for
+        self._turns: list[asyncio.Future[None]] = []  # calls waiting for the committer to release the connection
         self.commits = 0
         self.batched = 0
 
@@ -103,9 +104,13 @@ class GroupCommit:
         ``isolated=False`` there is no savepoint: if ``work`` raises, the batch is rolled back and
         fails as a whole (the exception propagates to this caller, ``CommitFailed`` to the others).
         """
-        while self._committing is not None:
-            await asyncio.shield(self._committing)
         loop = asyncio.get_running_loop()
+        while self._committing is not None:
+            # Wait for the connection with a future of this call's own (cancelling the call cancels
+            # only it), resolved with the others when the committer hands the connection back.
+            turn: asyncio.Future[None] = loop.create_future()
+            self._turns.append(turn)
+            await turn
         if self._batch is None:
             self.database.begin()
             self._batch = _Batch()
@@ -149,14 +154,16 @@ class GroupCommit:
             return  # already failed and replaced; nothing of it is left to commit
         self._batch = None
         loop = asyncio.get_running_loop()
-        committing: asyncio.Future[None] = loop.create_future()
-        self._committing = committing
+        committing = self._committing = object()  # this batch holds the connection
 
         def released() -> None:  # the batch is committed (or gone): the connection is the loop's again
-            if self._committing is committing:
-                self._committing = None
-            if not committing.done():
-                committing.set_result(None)
+            if self._committing is not committing:
+                return  # released already
+            self._committing = None
+            turns, self._turns = self._turns, []
+            for turn in turns:
+                if not turn.done():
+                    turn.set_result(None)
 
         def finished(error: BaseException | None) -> None:
             released()
