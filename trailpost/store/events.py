@@ -252,6 +252,29 @@ def _row(record: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
+# The most rows one INSERT statement writes (a power of two; 13 columns x 64 bound values).
+ROWS_PER_STATEMENT = 64
+
+
+@lru_cache(maxsize=32)
+def _rows_statement(sql: str, rows: int) -> str:
+    """``sql`` (an ``INSERT ... VALUES (?,...)``) writing ``rows`` rows at once."""
+    head, _, values = sql.partition(" VALUES ")
+    return f"{head} VALUES " + ",".join([values] * rows)
+
+
+def _insert_rows(conn: sqlite3.Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    """Insert ``rows`` with as few statements as their count allows: one per set bit of it (up to
+    ``ROWS_PER_STATEMENT`` rows each), so that the connection prepares and caches at most seven
+    statements per table (docs/decisions.md, "A batch's rows inserted a few statements at a time")."""
+    start, left = 0, len(rows)
+    while left:
+        size = min(ROWS_PER_STATEMENT, 1 << (left.bit_length() - 1))
+        chunk = rows[start : start + size]
+        conn.execute(_rows_statement(sql, size), [value for row in chunk for value in row])
+        start, left = start + size, left - size
+
+
 class SqliteEventStore:
     """Events in the SQLite database whose connection the state store owns."""
 
@@ -321,13 +344,13 @@ class SqliteEventStore:
         """Insert prepared events in the current transaction (group commit's sink, ``commit.stage``)."""
         with self._lock:
             try:
-                self._conn.executemany(_INSERT, [event.row for event in prepared])
+                _insert_rows(self._conn, _INSERT, [event.row for event in prepared])
             except sqlite3.IntegrityError:
                 self._seqs = itertools.count(self._next_seq_from_table())  # another writer: resynchronize
                 raise
             resources = [row for event in prepared for row in event.resources]
             if resources:
-                self._conn.executemany(_INSERT_RESOURCE, resources)
+                _insert_rows(self._conn, _INSERT_RESOURCE, resources)
 
     def append(self, record: dict[str, Any]) -> None:
         """Insert ``record`` in the current transaction, or in one of its own if none is open.
