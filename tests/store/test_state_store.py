@@ -92,8 +92,8 @@ def test_a_transaction_syncs_the_wal_only_when_it_changed_a_row(tmp_path: Path) 
 
 def test_the_event_stores_page_cache_and_the_writers_smaller_one(store: SqliteStateStore) -> None:
     """One process answers lookups from a 64 MiB page cache; the writer behind reader processes only
-    appends and shrinks it to 16 MiB (``serve --workers``), releasing what it held."""
+    appends and shrinks it to 4 MiB (``serve --workers``), releasing what it held."""
     events = event_store(store)
     assert store.connection.execute("PRAGMA cache_size").fetchone()[0] == -CACHE_KIB == -64 * 1024
     events.set_cache(WRITER_CACHE_KIB)
-    assert store.connection.execute("PRAGMA cache_size").fetchone()[0] == -WRITER_CACHE_KIB == -16 * 1024
+    assert store.connection.execute("PRAGMA cache_size").fetchone()[0] == -WRITER_CACHE_KIB == -4 * 1024

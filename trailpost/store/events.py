@@ -113,8 +113,9 @@ ID_KEY = "event_id_key"  # the event_store_meta row holding the eventID permutat
 # so it bounds the server's memory (docs/decisions.md, "The writer's page cache").
 CACHE_KIB = 64 * 1024
 # The writer behind reader processes (``--workers``) only appends (the readers answer lookups): the
-# hot pages of ten B-trees' right edges fit in far less (docs/decisions.md, "The writer's page cache").
-WRITER_CACHE_KIB = 16 * 1024
+# hot pages of ten B-trees' right edges fit in far less, and the pages it appends are touched once
+# (docs/decisions.md, "The writer's page cache").
+WRITER_CACHE_KIB = 4 * 1024
 # Lookup attribute -> the events column it filters on (the resource attributes use the side table).
 COLUMNS = {
     "EventName": "event_name",
