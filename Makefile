@@ -61,7 +61,7 @@ bench-server: $(VENV)/.bench
 	$(BIN)/python -m bench.server_stack $(BENCH_ARGS)
 
 # LookupEvents benchmark (bench/lookup_events.py): 1M and 10M events, each attribute, p50/p99 through the API,
-# results in bench/RESULTS.md. Data dirs are generated once into bench/out/ and reused (10M: ~20 min, ~20 GB).
+# results in bench/RESULTS.md. Data dirs are generated once into bench/out/ and reused (10M: 10-25 min, ~22 GB).
 .PHONY: bench-lookup
 
 bench-lookup: $(VENV)/.runtime
@@ -73,7 +73,7 @@ bench-lookup: $(VENV)/.runtime
 # Full: about 20 minutes on a quiet machine; `make bench-quick` (= bench-api --quick): under 3 minutes.
 # `make bench-profile`: py-spy on audited CreateSite and ListSites (about 1 minute).
 # `make bench` runs every part in turn: server stack (~5 min), LookupEvents (~2 min; the first time also
-# ~20 min and ~21 GB to generate bench/out/), API (~20 min), profile (~1 min), CPU per call, delivery and
+# 10-25 min and ~22 GB to generate bench/out/), API (~20 min), profile (~1 min), CPU per call, delivery and
 # validate-logs (~3 min): about 30 minutes with bench/out/ in place. A failing part does
 # not stop the others; the exit status says whether any failed.
 .PHONY: bench bench-api bench-quick bench-profile bench-wrk
