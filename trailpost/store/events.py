@@ -253,7 +253,8 @@ def _row(record: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
-# The most rows one INSERT statement writes (a power of two; 13 columns x 64 bound values).
+# The most rows one INSERT statement writes (a power of two; 64 rows of 13 columns: 832 bound values, under
+# SQLite's oldest default limit of 999).
 ROWS_PER_STATEMENT = 64
 
 
