@@ -48,7 +48,7 @@ from __future__ import annotations
 import itertools
 import sqlite3
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -280,9 +280,14 @@ def _insert_rows(conn: sqlite3.Connection, sql: str, rows: list[tuple[Any, ...]]
 class SqliteEventStore:
     """Events in the SQLite database whose connection the state store owns."""
 
-    def __init__(self, connection: sqlite3.Connection, lock: Any) -> None:
+    def __init__(
+        self, connection: sqlite3.Connection, lock: Any, before_write: Callable[[], None] | None = None
+    ) -> None:
         self._conn = connection
         self._lock = lock
+        # The state store's ``open_savepoints``: its savepoints open at their first write, and this
+        # store writes on the same connection without going through it.
+        self._before_write = before_write
         self.last_prune = 0.0
         with self._lock:
             # Event history reads and every append descend ten B-trees of a database that grows to
@@ -345,6 +350,8 @@ class SqliteEventStore:
     def insert(self, prepared: list[PreparedEvent]) -> None:
         """Insert prepared events in the current transaction (group commit's sink, ``commit.stage``)."""
         with self._lock:
+            if self._before_write is not None:
+                self._before_write()
             try:
                 _insert_rows(self._conn, _INSERT, [event.row for event in prepared])
             except sqlite3.IntegrityError:
@@ -425,6 +432,8 @@ class SqliteEventStore:
             ).fetchall()
             if not rows:
                 return 0
+            if self._before_write is not None:
+                self._before_write()
             if self.legacy_resources:
                 self._conn.executemany("DELETE FROM event_resources WHERE seq = ?", [(row[0],) for row in rows])
             else:
@@ -560,5 +569,5 @@ def event_store(state: Any) -> SqliteEventStore:
     """The event store living in ``state``'s database (a ``SqliteStateStore``), made once per state store."""
     events = _STORES.get(state)
     if events is None:
-        events = _STORES[state] = SqliteEventStore(state.connection, state.lock)
+        events = _STORES[state] = SqliteEventStore(state.connection, state.lock, state.open_savepoints)
     return events

@@ -59,6 +59,9 @@ class SqliteStateStore:
         self._conn.executescript(SCHEMA)
         self._lock = threading.RLock()
         self._depth = 0
+        # Savepoints entered but not yet opened in SQLite, outermost first (``_Atomic``): opened by
+        # the first write under them, so a block that only reads costs no statement.
+        self._unopened: list[_Atomic] = []
         self._wal_path = path.with_name(path.name + "-wal")
         self._wal_fd: int | None = None
         self._wal_lock = threading.Lock()
@@ -137,6 +140,8 @@ class SqliteStateStore:
             raise ReadOnlyStoreError(f"put {kind}")
         data = orjson.dumps(doc)
         with self._lock:
+            if self._unopened:
+                self.open_savepoints()
             self._conn.execute(
                 "INSERT INTO state (kind, scope, key, doc) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (kind, scope, key) DO UPDATE SET doc=excluded.doc",
@@ -147,8 +152,22 @@ class SqliteStateStore:
         if self.read_only:
             raise ReadOnlyStoreError(f"delete {kind}")
         with self._lock:
+            if self._unopened:
+                self.open_savepoints()
             cursor = self._conn.execute("DELETE FROM state WHERE kind=? AND scope=? AND key=?", (kind, scope, key))
         return cursor.rowcount > 0
+
+    def open_savepoints(self) -> None:
+        """Open in SQLite the savepoints ``transaction()`` entered but has not opened yet, outermost
+        first. ``put`` and ``delete`` do it; whatever else writes on ``connection`` inside a
+        ``transaction()`` (the event store) must call it before its first write (``_Atomic``)."""
+        if not self._unopened:
+            return
+        with self._lock:
+            for atomic in self._unopened:
+                self._conn.execute(f"SAVEPOINT {atomic._savepoint}")
+                atomic._opened = True
+            self._unopened.clear()
 
     def list(self, kind: str, scope: str, *, after_seq: int = 0, limit: int | None = None) -> list[Entry]:
         sql = "SELECT seq, key, doc FROM state WHERE kind=? AND scope=? AND seq>? ORDER BY seq"
@@ -194,13 +213,22 @@ class _Atomic:
     A transaction of its own that changed no row (a read: ``total_changes`` did not move) appends
     nothing to the WAL when it commits, so it is not synced: there is nothing new to make durable,
     and an fdatasync is a disk flush even then. Schema changes are not counted by ``total_changes``;
-    the stores make theirs outside ``transaction()`` (``executescript`` commits first)."""
+    the stores make theirs outside ``transaction()`` (``executescript`` commits first).
 
-    __slots__ = ("_changes", "_savepoint", "_store")
+    A savepoint is opened lazily: entering only names it, and the store's first write under it
+    (``put``, ``delete``) opens it, with every unopened one around it, outermost first. A block that
+    only reads (GetSite, ListSites inside a group-commit batch) has nothing to roll back and runs no
+    ``SAVEPOINT``/``RELEASE`` pair. Writes that bypass ``put``/``delete`` on this connection would
+    have no savepoint to return to: if one fails such a block (``total_changes`` moved while it
+    stayed unopened), ``__exit__`` raises ``UnopenedSavepointError`` instead of keeping its effects,
+    which fails the enclosing transaction or batch as a whole."""
+
+    __slots__ = ("_changes", "_opened", "_savepoint", "_store")
 
     def __init__(self, store: SqliteStateStore) -> None:
         self._store = store
         self._savepoint: str | None = None
+        self._opened = False
         self._changes = -1
 
     def __enter__(self) -> None:
@@ -210,11 +238,8 @@ class _Atomic:
             if store._conn.in_transaction:
                 store._depth += 1
                 self._savepoint = f"sp{store._depth}"
-                try:
-                    store._conn.execute(f"SAVEPOINT {self._savepoint}")
-                except BaseException:
-                    store._depth -= 1
-                    raise
+                self._changes = store._conn.total_changes
+                store._unopened.append(self)
             else:
                 store._conn.execute("BEGIN IMMEDIATE")
                 self._changes = store._conn.total_changes
@@ -229,7 +254,13 @@ class _Atomic:
         try:
             if name is not None:
                 store._depth -= 1
-                if kind is None:
+                if not self._opened:
+                    store._unopened.pop()  # the innermost: blocks nest
+                    if kind is not None and conn.total_changes != self._changes:
+                        raise UnopenedSavepointError(
+                            f"a write bypassed the state store under savepoint {name}: it cannot be rolled back alone"
+                        ) from error
+                elif kind is None:
                     conn.execute(f"RELEASE {name}")
                 elif conn.in_transaction:
                     # Some errors (SQLITE_FULL, IOERR) make SQLite roll back the whole
@@ -244,3 +275,7 @@ class _Atomic:
                 conn.execute("ROLLBACK")
         finally:
             store._lock.release()
+
+
+class UnopenedSavepointError(RuntimeError):
+    """A block failed after a write that bypassed ``put``/``delete``, under a savepoint not yet opened."""
