@@ -1,11 +1,7 @@
-"""At most one key-cache probe per call and per write transaction, and what ``note_key_use`` may skip
-without it.
+"""One key-cache probe per call, and what ``note_key_use`` may skip without it.
 
 On the real gateway (``server.create_app``), with requests botocore signed: a steady call probes
-``PRAGMA data_version`` at most once (``lookup_key``), not again in ``note_key_use``, and calls that
-share a group-commit batch share its probe (no other connection can commit during the batch's write
-transaction); the next write transaction probes again and sees another connection's change, and
-transactions begun on the connection directly (a reader's snapshot) probe every time. The last use is still
+``PRAGMA data_version`` once (``lookup_key``), not again in ``note_key_use``; the last use is still
 noted when due (another region, or older than the granularity), never from a stale document (a key
 another connection deactivated stays inactive), and not from the cache inside a transaction that
 wrote the key. A key another connection deactivates is refused on the next call.
@@ -15,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -84,8 +79,7 @@ def test_a_steady_call_probes_data_version_once(app: Any) -> None:
         connection.set_trace_callback(None)
     assert [response.status for response in responses] == [200] * 16
     probes = [sql for sql in statements if sql == "PRAGMA data_version"]
-    # lookup_key's, none in note_key_use: the first call's before its batch began, one in the batch.
-    assert 1 <= len(probes) <= 2, statements
+    assert len(probes) == 16, statements  # lookup_key's, none in note_key_use
     assert not [sql for sql in statements if "identity.access_key" in sql or "INSERT INTO state" in sql]
 
 
@@ -182,63 +176,3 @@ def test_key_cache_is_remembered_weakly(tmp_path: Path) -> None:
     finally:
         other.close()
         store.close()
-
-
-def _probes(app: Any) -> list[str]:
-    statements: list[str] = []
-    app.store.connection.set_trace_callback(statements.append)
-    return statements
-
-
-def test_a_write_transaction_probes_once_and_the_next_one_sees_another_connections_change(app: Any) -> None:
-    key_id = app.root_key.access_key_id
-    registry = app.gateway.accounts
-    assert registry.lookup_key(key_id) is not None
-    seen = _probes(app)
-    app.store.begin()
-    try:
-        assert all(registry.lookup_key(key_id) is not None for _ in range(5))
-        # The premise: while this write transaction is open, no other connection can commit.
-        other = _other_connection(app)
-        other.connection.execute("PRAGMA busy_timeout=50")
-        with pytest.raises(sqlite3.OperationalError, match="locked"):
-            AccountRegistry(other).set_key_status(key_id, "Inactive")
-        other.close()
-    finally:
-        app.store.commit()
-    assert seen.count("PRAGMA data_version") == 1
-    other = _other_connection(app)
-    try:
-        AccountRegistry(other).set_key_status(key_id, "Inactive")
-    finally:
-        other.close()
-    app.store.begin()
-    try:
-        assert registry.lookup_key(key_id) is None  # a new write transaction: probed, the change seen
-    finally:
-        app.store.commit()
-    app.store.connection.set_trace_callback(None)
-    assert seen.count("PRAGMA data_version") == 2
-
-
-def test_transactions_begun_on_the_connection_directly_probe_every_time(app: Any) -> None:
-    key_id = app.root_key.access_key_id
-    registry = app.gateway.accounts
-    connection = app.store.connection
-    assert registry.lookup_key(key_id) is not None  # outside any transaction: the setup's writes settled
-    seen = _probes(app)
-    for status in ("Inactive", "Active"):
-        connection.execute("BEGIN")  # as a reader process's snapshot of a call
-        try:
-            found = registry.lookup_key(key_id)
-        finally:
-            connection.execute("COMMIT")
-        assert (found is not None) == (status == "Inactive")  # the state before this round's change
-        other = _other_connection(app)
-        try:
-            AccountRegistry(other).set_key_status(key_id, status)
-        finally:
-            other.close()
-    connection.set_trace_callback(None)
-    assert seen.count("PRAGMA data_version") == 2
-    assert registry.lookup_key(key_id) is not None  # Active again, seen by the next probe

@@ -31,11 +31,8 @@ it ended bumps the generation again. Stores without a SQLite connection are read
 the committer thread holds the connection for a commit, a cached entry of the current generation is
 served without the ``data_version`` probe, so authentication never waits for an fsync.
 
-At most one probe per call, and one per write transaction: ``lookup_key`` probes; ``note_key_use``
-then ``peek``s the entry without a second probe and, when it shows the use already noted, writes
-nothing. Inside the store's write transaction (a group-commit batch in the writer process) the probe
-runs once: no other connection can commit while it is open (``SqliteStateStore.write_transaction``),
-so every later call of the batch uses what the first one saw. A note that is due goes
+One probe per call: ``lookup_key`` probes; ``note_key_use`` then ``peek``s the entry without a
+second probe and, when it shows the use already noted, writes nothing. A note that is due goes
 through ``get`` (probe, fresh document) before anything is written, so a key's status is never
 written back from a stale document. The shortcut can only differ from a probe when another process
 changed the key in between: its status does not enter the decision, and ``last_used`` only moves
@@ -175,8 +172,6 @@ class KeyCache:
         # Derived facts kept with the same validity (``remember``/``recall``): callers' policy sets.
         self.derived: dict[tuple[Any, ...], tuple[int, Any]] = {}
         self.changes = -1  # the persistent ``identity_changes`` counter when last read
-        # The store's write transaction (``SqliteStateStore.write_transaction``) the last probe ran in.
-        self.probed_in: int | None = None
         if connection is not None:
             connection.create_function("trailpost_identity_changed", 0, self._changed)
             kinds = ", ".join(f"'{kind}'" for kind in WATCHED_KINDS)
@@ -203,7 +198,7 @@ class KeyCache:
             generation = None if self.pending else self.generation  # a commit holds the connection: no probe
         else:
             try:
-                generation = self._current(getattr(store, "write_transaction", None))
+                generation = self._current()
             finally:
                 if lock is not None:
                     lock.release()
@@ -219,12 +214,8 @@ class KeyCache:
                 self.derived.clear()
             self.derived[key] = (generation, value)
 
-    def _current(self, write_transaction: int | None = None) -> int | None:
-        """The generation entries must carry to be served, or ``None`` (do not use the cache now).
-
-        ``write_transaction``: the store's open write transaction, if any. Once a probe has run in
-        it, the next calls in it need none: no other connection can commit while it is open, and
-        this connection's own writes of watched rows set ``pending`` through the trigger."""
+    def _current(self) -> int | None:
+        """The generation entries must carry to be served, or ``None`` (do not use the cache now)."""
         connection = self.connection
         if connection is None:
             return None
@@ -234,8 +225,6 @@ class KeyCache:
             self.pending = False
             self._changed()
             self.pending = False
-        if write_transaction is not None and write_transaction == self.probed_in:
-            return self.generation
         version = connection.execute("PRAGMA data_version").fetchone()[0]
         if version != self.data_version:
             self.data_version = version
@@ -246,7 +235,6 @@ class KeyCache:
                 self.generation += 1
                 self.entries.clear()
                 self.derived.clear()
-        self.probed_in = write_transaction
         return self.generation
 
     def peek(self, access_key_id: str) -> dict[str, Any] | None:
@@ -277,7 +265,7 @@ class KeyCache:
                 return entry[1], entry[2]
             lock.acquire()
         try:
-            generation = self._current(getattr(store, "write_transaction", None))
+            generation = self._current()
             entry = self.entries.get(access_key_id) if generation is not None else None
             if entry is not None and entry[0] == generation:
                 return entry[1], entry[2]

@@ -20,7 +20,6 @@ store: SQLite refuses every write on that connection (``query_only``), and ``put
 from __future__ import annotations
 
 import builtins
-import itertools
 import os
 import sqlite3
 import threading
@@ -63,10 +62,6 @@ class SqliteStateStore:
         # Savepoints entered but not yet opened in SQLite, outermost first (``_Atomic``): opened by
         # the first write under them, so a block that only reads costs no statement.
         self._unopened: list[_Atomic] = []
-        # The number of the write transaction (``BEGIN IMMEDIATE``) this store has open, ``None`` when
-        # none is: while it is open no other connection can commit (``write_transaction``).
-        self._write_transaction: int | None = None
-        self._write_transactions = itertools.count(1)
         self._wal_path = path.with_name(path.name + "-wal")
         self._wal_fd: int | None = None
         self._wal_lock = threading.Lock()
@@ -88,30 +83,15 @@ class SqliteStateStore:
     def begin(self) -> None:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
-            self._write_transaction = next(self._write_transactions)
 
     def commit(self) -> None:
         with self._lock:
-            self._write_transaction = None
             self._conn.execute("COMMIT")
 
     def rollback(self) -> None:
         with self._lock:
-            self._write_transaction = None
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
-
-    @property
-    def write_transaction(self) -> int | None:
-        """A number naming the write transaction this store opened (``begin``, or a top-level
-        ``transaction()``) while it is open, else ``None``; read it holding ``lock``.
-
-        A write transaction holds SQLite's write lock from its ``BEGIN IMMEDIATE``: no other
-        connection can commit until it ends, so what this connection saw of other connections'
-        commits at any moment inside it still holds (the key cache probes ``data_version`` once per
-        write transaction). Numbers are never reused; transactions begun on ``connection`` directly
-        (a reader's snapshot, the event store's own) have none."""
-        return self._write_transaction if self._conn.in_transaction else None
 
     def sync(self) -> None:
         """Make every commit so far durable: fdatasync the WAL file (no connection lock needed).
@@ -272,7 +252,6 @@ class _Atomic:
                 store._unopened.append(self)
             else:
                 store._conn.execute("BEGIN IMMEDIATE")
-                store._write_transaction = next(store._write_transactions)
                 self._changes = store._conn.total_changes
         except BaseException:
             store._lock.release()
@@ -301,14 +280,12 @@ class _Atomic:
                     # transaction itself; then there is no savepoint left to return to.
                     conn.execute(f"ROLLBACK TO {name}")
                     conn.execute(f"RELEASE {name}")
-            else:
-                store._write_transaction = None
-                if kind is None:
-                    conn.execute("COMMIT")
-                    if conn.total_changes != self._changes:
-                        store.sync()
-                elif conn.in_transaction:
-                    conn.execute("ROLLBACK")
+            elif kind is None:
+                conn.execute("COMMIT")
+                if conn.total_changes != self._changes:
+                    store.sync()
+            elif conn.in_transaction:
+                conn.execute("ROLLBACK")
         finally:
             store._lock.release()
 
