@@ -52,7 +52,6 @@ from typing import Any
 import orjson
 from botocore.model import OperationModel
 
-from trailpost import id_entropy
 from trailpost.audit.record import PENDING_EVENT_ID, build_record
 from trailpost.audit.sharing import shared_records
 from trailpost.config import Settings
@@ -523,7 +522,7 @@ def _s3_wire_limit(max_object_bytes: int) -> int:
 
 def s3_request_id() -> str:
     """A request id as S3 writes them: 16 upper-case hex characters."""
-    return id_entropy.token_hex(8).upper()
+    return uuid.uuid4().hex[:16].upper()
 
 
 def _preflight(request: HttpRequest) -> HttpResponse:

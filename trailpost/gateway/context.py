@@ -18,6 +18,7 @@ header exactly as the client sent it (``clientProvidedHostHeader``); ``None`` ov
 from __future__ import annotations
 
 import ipaddress
+import os
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -26,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.model import OperationModel
 
-from trailpost import id_entropy
 from trailpost.http import HttpRequest
 from trailpost.identity.principal import Principal
 from trailpost.protocol.errors import ServiceError
@@ -106,7 +106,7 @@ _VARIANT = "89ab"
 
 def request_id() -> str:
     """A random (version 4) UUID: the call's request id (its ``eventID`` is the event store's to give)."""
-    return _uuid4_text(id_entropy.token_hex(16))
+    return _uuid4_text(os.urandom(16).hex())
 
 
 def _uuid4_text(hexits: str) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import secrets
 
-from trailpost import id_entropy
 from trailpost.gateway.context import RequestContext
 
 _ARN = re.compile(r"^arn:(aws[a-z-]*):outposts:([a-z\d-]+):(\d{12}):([a-z\d-]+)/(.+)$")
@@ -18,7 +17,7 @@ _ARN = re.compile(r"^arn:(aws[a-z-]*):outposts:([a-z\d-]+):(\d{12}):([a-z\d-]+)/
 
 def new_id(prefix: str) -> str:
     """``prefix-`` and 17 random lowercase hex digits."""
-    return f"{prefix}-{id_entropy.token_hex(9)[:17]}"
+    return f"{prefix}-{secrets.token_hex(9)[:17]}"
 
 
 def new_asset_id() -> str:
