@@ -1,8 +1,7 @@
 """Savepoints opened at their first write: a block inside a transaction that only reads runs no
 ``SAVEPOINT``/``RELEASE``; one that writes is rolled back alone as before, nested blocks included; a
 write that bypasses the state store inside a block not yet opened fails the transaction rather than
-survive its block's rollback; the event store opens the blocks around it before it inserts. Blocks
-opened together by one write share one savepoint, and each still rolls back to where it began."""
+survive its block's rollback; the event store opens the blocks around it before it inserts."""
 
 from __future__ import annotations
 
@@ -110,55 +109,3 @@ def test_the_event_store_opens_the_blocks_around_its_insert(store: SqliteStateSt
     events.append(record("GetSite", read_only=True))
     store.commit()
     assert [row[0] for row in store.connection.execute("SELECT event_name FROM events")] == ["GetSite"]
-
-
-def _savepoint_statements(seen: list[str]) -> list[str]:
-    return [sql for sql in seen if sql.split()[0] in ("SAVEPOINT", "RELEASE", "ROLLBACK")]
-
-
-def test_blocks_opened_together_share_one_savepoint_and_a_failing_inner_one_loses_only_its_writes(
-    store: SqliteStateStore,
-) -> None:
-    store.begin()
-    seen = _traced(store)
-    with store.transaction():  # the gateway's block around a handler
-        with pytest.raises(ValueError), store.transaction():  # the handler's
-            store.get("t.doc", SCOPE, "none")
-            store.put("t.doc", SCOPE, "lost", {})  # the first write: opens both, as one
-            raise ValueError("the handler fails")
-        store.put("t.doc", SCOPE, "kept", {})  # the outer block goes on (its savepoint is still open)
-    store.connection.set_trace_callback(None)
-    store.commit()
-    assert _keys(store) == ["kept"]
-    assert _savepoint_statements(seen) == ["SAVEPOINT sp1", "ROLLBACK TO sp1", "RELEASE sp1"]
-
-
-def test_a_shared_savepoint_serves_the_outer_blocks_failure_too(store: SqliteStateStore) -> None:
-    store.begin()
-    seen = _traced(store)
-    with pytest.raises(ValueError), store.transaction():
-        with store.transaction():
-            store.put("t.doc", SCOPE, "inner", {})  # opens both; the inner block succeeds
-        store.put("t.doc", SCOPE, "outer", {})
-        raise ValueError("the outer block fails")
-    store.connection.set_trace_callback(None)
-    store.put("t.doc", SCOPE, "after", {})
-    store.commit()
-    assert _keys(store) == ["after"]
-    assert _savepoint_statements(seen) == ["SAVEPOINT sp1", "ROLLBACK TO sp1", "RELEASE sp1"]
-
-
-def test_three_blocks_opened_together_each_return_to_where_they_began(store: SqliteStateStore) -> None:
-    store.begin()
-    with store.transaction():
-        with pytest.raises(ValueError), store.transaction():
-            with store.transaction():
-                store.put("t.doc", SCOPE, "innermost", {})  # opens all three, as one
-            store.put("t.doc", SCOPE, "middle", {})
-            raise ValueError("the middle block fails: its innermost block's write goes with it")
-        store.put("t.doc", SCOPE, "outer", {})
-        with pytest.raises(ValueError), store.transaction():  # entered after: a savepoint of its own
-            store.put("t.doc", SCOPE, "late", {})
-            raise ValueError("fails alone")
-    store.commit()
-    assert _keys(store) == ["outer"]

@@ -164,13 +164,9 @@ class SqliteStateStore:
         if not self._unopened:
             return
         with self._lock:
-            # Nothing was written since the outermost of them was entered (it would be open), so they
-            # all start from the same state: one SQLite savepoint serves them all (``_Atomic``).
-            host, *inner = self._unopened
-            self._conn.execute(f"SAVEPOINT {host._savepoint}")
-            host._opened = True
-            for atomic in inner:
-                atomic._opened, atomic._host = True, host._savepoint
+            for atomic in self._unopened:
+                self._conn.execute(f"SAVEPOINT {atomic._savepoint}")
+                atomic._opened = True
             self._unopened.clear()
 
     def list(self, kind: str, scope: str, *, after_seq: int = 0, limit: int | None = None) -> list[Entry]:
@@ -222,23 +218,19 @@ class _Atomic:
     A savepoint is opened lazily: entering only names it, and the store's first write under it
     (``put``, ``delete``) opens it, with every unopened one around it, outermost first. A block that
     only reads (GetSite, ListSites inside a group-commit batch) has nothing to roll back and runs no
-    ``SAVEPOINT``/``RELEASE`` pair. Blocks opened together (the gateway's around a handler's, when the
-    handler's write is the first) share the outermost one's savepoint: nothing was written between
-    their entries, so returning to it returns each to where it began. A sharing block that fails
-    rolls back to it and leaves it to its host; one that succeeds runs nothing.
+    ``SAVEPOINT``/``RELEASE`` pair.
 
     Writes that bypass ``put``/``delete`` on this connection would have no savepoint to return to:
     if one fails such a block (``total_changes`` moved while it stayed unopened), ``__exit__`` raises
     ``UnopenedSavepointError`` instead of keeping its effects, which fails the enclosing transaction
     or batch as a whole."""
 
-    __slots__ = ("_changes", "_host", "_opened", "_savepoint", "_store")
+    __slots__ = ("_changes", "_opened", "_savepoint", "_store")
 
     def __init__(self, store: SqliteStateStore) -> None:
         self._store = store
         self._savepoint: str | None = None
         self._opened = False
-        self._host: str | None = None  # the savepoint of the block this one was opened with, if not its own
         self._changes = -1
 
     def __enter__(self) -> None:
@@ -270,9 +262,6 @@ class _Atomic:
                         raise UnopenedSavepointError(
                             f"a write bypassed the state store under savepoint {name}: it cannot be rolled back alone"
                         ) from error
-                elif self._host is not None:
-                    if kind is not None and conn.in_transaction:
-                        conn.execute(f"ROLLBACK TO {self._host}")  # kept: its host releases it
                 elif kind is None:
                     conn.execute(f"RELEASE {name}")
                 elif conn.in_transaction:
