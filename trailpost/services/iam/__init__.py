@@ -15,6 +15,7 @@ from trailpost.services.iam import (  # noqa: F401 - importing registers the han
     managed_policies,
     oidc_providers,
     roles,
+    tags_and_boundaries,
     users,
 )
 from trailpost.services.iam.operations import ops

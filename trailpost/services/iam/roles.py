@@ -1,5 +1,5 @@
-"""IAM roles: CreateRole, GetRole, ListRoles, UpdateRole, UpdateAssumeRolePolicy, DeleteRole, role tags
-and permissions boundaries.
+"""IAM roles: CreateRole, GetRole, ListRoles, UpdateRole, UpdateAssumeRolePolicy, DeleteRole (their
+tags and permissions boundaries: ``tags_and_boundaries``).
 
 Rules (IAM's):
 * role names are unique in the account ignoring case ("Role with name X already exists."); at
@@ -13,10 +13,7 @@ Rules (IAM's):
   ``MaxSessionDuration`` and ``RoleLastUsed``, ``GetRole`` with both (``RoleLastUsed`` empty until
   the role is first assumed), ``ListRoles`` with ``MaxSessionDuration`` only - the shapes of the
   recorded AWS responses;
-* ``DeleteRole`` refuses a role with inline or attached policies (``DeleteConflict``);
-* ``PutRolePermissionsBoundary`` and ``DeleteRolePermissionsBoundary`` set, replace and remove the
-  boundary as their user counterparts do (``users``); sessions of the role are authorized with the
-  new boundary from their next call.
+* ``DeleteRole`` refuses a role with inline or attached policies (``DeleteConflict``).
 """
 
 from __future__ import annotations
@@ -37,16 +34,13 @@ from trailpost.services.iam.resources import (
     encode_document,
     get_role,
     iam_arn,
-    merged_tags,
     name_key,
     new_unique_id,
-    page_items,
     page_store,
     policy_size,
     put,
     tags_of,
     under_path,
-    without_tags,
 )
 
 MAX_ROLES = 1000
@@ -163,42 +157,3 @@ def delete_role(ctx: RequestContext, params: dict[str, Any]) -> None:
         if role.get("permissions_boundary"):
             managed.change_use(ctx, role["permissions_boundary"], -1, "boundaries")
         ctx.store.delete(ROLE, ctx.account_id, name_key(role["role_name"]))
-
-
-@ops("TagRole")
-def tag_role(ctx: RequestContext, params: dict[str, Any]) -> None:
-    with ctx.store.transaction():
-        role = get_role(ctx, params["role_name"])
-        role["tags"] = merged_tags(role["tags"], params, "TagsPerRole")
-        put(ctx, ROLE, role["role_name"], role)
-
-
-@ops("UntagRole")
-def untag_role(ctx: RequestContext, params: dict[str, Any]) -> None:
-    with ctx.store.transaction():
-        role = get_role(ctx, params["role_name"])
-        role["tags"] = without_tags(role["tags"], params)
-        put(ctx, ROLE, role["role_name"], role)
-
-
-@ops("ListRoleTags")
-def list_role_tags(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    role = get_role(ctx, params["role_name"])
-    tags, page = page_items(ctx, role["tags"], params, binding=role["role_id"])
-    return {"tags": tags, **page}
-
-
-@ops("PutRolePermissionsBoundary")
-def put_role_permissions_boundary(ctx: RequestContext, params: dict[str, Any]) -> None:
-    with ctx.store.transaction():
-        role = get_role(ctx, params["role_name"])
-        managed.replace_boundary(ctx, role, params["permissions_boundary"])
-        put(ctx, ROLE, role["role_name"], role)
-
-
-@ops("DeleteRolePermissionsBoundary")
-def delete_role_permissions_boundary(ctx: RequestContext, params: dict[str, Any]) -> None:
-    with ctx.store.transaction():
-        role = get_role(ctx, params["role_name"])
-        managed.replace_boundary(ctx, role, None)
-        put(ctx, ROLE, role["role_name"], role)

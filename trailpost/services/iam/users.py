@@ -1,4 +1,5 @@
-"""IAM users: CreateUser, GetUser, ListUsers, UpdateUser, DeleteUser, user tags and permissions boundaries.
+"""IAM users: CreateUser, GetUser, ListUsers, UpdateUser, DeleteUser (their tags and permissions
+boundaries: ``tags_and_boundaries``).
 
 Rules (IAM's):
 * user names are unique in the account ignoring case ("User with name X already exists.");
@@ -10,12 +11,8 @@ Rules (IAM's):
 * ``DeleteUser`` refuses a user that still has access keys, inline policies, attached policies or
   group memberships (``DeleteConflict``, one message per kind, checked in that order);
 * ``ListUsers`` filters by ``PathPrefix`` and leaves out tags and boundaries, as IAM does;
-* at most 50 tags per user ("Cannot exceed quota for TagsPerUser: 50");
-* ``PutUserPermissionsBoundary`` sets or replaces the boundary (a managed policy that must exist:
-  "Policy <arn> does not exist or is not attachable."), ``DeleteUserPermissionsBoundary`` removes
-  it (a user without one is left as it is); both keep the policies'
-  ``PermissionsBoundaryUsageCount``, and the next call the user makes is authorized with the new
-  boundary.
+* at most 50 tags per user at creation ("Cannot exceed quota for TagsPerUser: 50"); a boundary
+  given at creation must be a managed policy that exists and is visible.
 """
 
 from __future__ import annotations
@@ -36,16 +33,13 @@ from trailpost.services.iam.resources import (
     find_user,
     get_user,
     iam_arn,
-    merged_tags,
     name_key,
     new_unique_id,
-    page_items,
     page_store,
     put,
     tags_of,
     target_user_name,
     under_path,
-    without_tags,
 )
 
 MAX_USERS = 5000
@@ -155,42 +149,3 @@ def delete_user(ctx: RequestContext, params: dict[str, Any]) -> None:
         if user.get("permissions_boundary"):
             managed.change_use(ctx, user["permissions_boundary"], -1, "boundaries")
         ctx.store.delete(USER, ctx.account_id, name_key(user["user_name"]))
-
-
-@ops("TagUser")
-def tag_user(ctx: RequestContext, params: dict[str, Any]) -> None:
-    with ctx.store.transaction():
-        user = get_user(ctx, params["user_name"])
-        user["tags"] = merged_tags(user["tags"], params, "TagsPerUser")
-        put(ctx, USER, user["user_name"], user)
-
-
-@ops("UntagUser")
-def untag_user(ctx: RequestContext, params: dict[str, Any]) -> None:
-    with ctx.store.transaction():
-        user = get_user(ctx, params["user_name"])
-        user["tags"] = without_tags(user["tags"], params)
-        put(ctx, USER, user["user_name"], user)
-
-
-@ops("ListUserTags")
-def list_user_tags(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    user = get_user(ctx, params["user_name"])
-    tags, page = page_items(ctx, user["tags"], params, binding=user["user_id"])
-    return {"tags": tags, **page}
-
-
-@ops("PutUserPermissionsBoundary")
-def put_user_permissions_boundary(ctx: RequestContext, params: dict[str, Any]) -> None:
-    with ctx.store.transaction():
-        user = get_user(ctx, params["user_name"])
-        managed.replace_boundary(ctx, user, params["permissions_boundary"])
-        put(ctx, USER, user["user_name"], user)
-
-
-@ops("DeleteUserPermissionsBoundary")
-def delete_user_permissions_boundary(ctx: RequestContext, params: dict[str, Any]) -> None:
-    with ctx.store.transaction():
-        user = get_user(ctx, params["user_name"])
-        managed.replace_boundary(ctx, user, None)
-        put(ctx, USER, user["user_name"], user)
