@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from trailpost.console.api import ApiError
-from trailpost.console.pages import api, api_pages, error_text, first, read_form, redirect, render, signed_in
+from trailpost.console.pages import api, api_pages, confirm, error_text, first, read_form, redirect, render, signed_in
 from trailpost.console.sessions import Session
 from trailpost.console.sites import LIST_LIMIT, flat
 
@@ -143,25 +143,15 @@ async def delete_outpost(request: Request, session: Session) -> Response:
     outpost_id = request.path_params["outpost_id"]
     outpost = (await api(request, session, "outposts", "GetOutpost", {"OutpostId": outpost_id})).get("Outpost") or {}
     name = outpost.get("Name") or outpost_id
-    error = None
-    if request.method == "POST":
-        try:
-            await api(request, session, "outposts", "DeleteOutpost", {"OutpostId": outpost_id})
-        except ApiError as failure:
-            error = error_text(failure)
-        else:
-            return redirect("/console/outposts", session, f"Outpost {name} deleted.")
-    return render(
+    return await confirm(
         request,
-        "confirm.html",
         session,
-        status=400 if error else 200,
+        ("outposts", "DeleteOutpost", {"OutpostId": outpost_id}),
+        ("/console/outposts", f"Outpost {name} deleted."),
         title=f"Delete outpost {name}",
         question=f"Delete the outpost {name} ({outpost_id})? This cannot be undone.",
-        action=f"/console/outposts/{outpost_id}/delete",
         button="Delete outpost",
         back=f"/console/outposts/{outpost_id}",
-        error=error,
     )
 
 
@@ -239,25 +229,15 @@ async def order_detail(request: Request, session: Session) -> Response:
 @signed_in
 async def cancel_order(request: Request, session: Session) -> Response:
     order_id = request.path_params["order_id"]
-    error = None
-    if request.method == "POST":
-        try:
-            await api(request, session, "outposts", "CancelOrder", {"OrderId": order_id})
-        except ApiError as failure:
-            error = error_text(failure)
-        else:
-            return redirect(f"/console/orders/{order_id}", session, f"Order {order_id} cancelled.")
-    return render(
+    return await confirm(
         request,
-        "confirm.html",
         session,
-        status=400 if error else 200,
+        ("outposts", "CancelOrder", {"OrderId": order_id}),
+        (f"/console/orders/{order_id}", f"Order {order_id} cancelled."),
         title=f"Cancel order {order_id}",
         question=f"Cancel the order {order_id}?",
-        action=f"/console/orders/{order_id}/cancel",
         button="Cancel order",
         back=f"/console/orders/{order_id}",
-        error=error,
     )
 
 

@@ -186,6 +186,46 @@ def redirect(url: str, session: Session | None = None, message: str | None = Non
     return RedirectResponse(url, status_code=303)
 
 
+async def confirm(
+    request: Request,
+    session: Session,
+    call: tuple[str, str, dict[str, Any]],
+    done: tuple[str, str],
+    *,
+    title: str,
+    question: str,
+    button: str,
+    back: str,
+) -> Response:
+    """A page that asks before one API call (``call``: service, operation, parameters).
+
+    GET shows ``question`` with ``button`` (a form posting to this page's path) and a link
+    ``back``; POST (its CSRF token checked by ``signed_in``) makes the call and redirects to
+    ``done`` (a console path and the message shown there), or shows the page again with AWS's
+    error, status 400.
+    """
+    error = None
+    if request.method == "POST":
+        try:
+            await api(request, session, *call)
+        except ApiError as failure:
+            error = error_text(failure)
+        else:
+            return redirect(done[0], session, done[1])
+    return render(
+        request,
+        "confirm.html",
+        session,
+        status=400 if error else 200,
+        title=title,
+        question=question,
+        action=request.url.path,
+        button=button,
+        back=back,
+        error=error,
+    )
+
+
 def error_text(error: ApiError) -> str:
     return f"{error.code}: {error.message}" if error.message else error.code
 

@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from trailpost.console.api import ApiError
-from trailpost.console.pages import api, api_pages, error_text, first, read_form, redirect, render, signed_in
+from trailpost.console.pages import api, api_pages, confirm, error_text, first, read_form, redirect, render, signed_in
 from trailpost.console.sessions import Session
 
 LIST_LIMIT = 1000
@@ -221,26 +221,15 @@ async def edit_address(request: Request, session: Session) -> Response:
 async def delete_site(request: Request, session: Session) -> Response:
     site_id = request.path_params["site_id"]
     site = (await api(request, session, "outposts", "GetSite", {"SiteId": site_id})).get("Site") or {}
-    error = None
-    if request.method == "POST":
-        await read_form(request, session)
-        try:
-            await api(request, session, "outposts", "DeleteSite", {"SiteId": site_id})
-        except ApiError as failure:
-            error = error_text(failure)
-        else:
-            return redirect("/console/sites", session, f"Site {site.get('Name') or site_id} deleted.")
-    return render(
+    return await confirm(
         request,
-        "confirm.html",
         session,
-        status=400 if error else 200,
+        ("outposts", "DeleteSite", {"SiteId": site_id}),
+        ("/console/sites", f"Site {site.get('Name') or site_id} deleted."),
         title=f"Delete site {site.get('Name') or site_id}",
         question=f"Delete the site {site.get('Name') or ''} ({site_id})? This cannot be undone.",
-        action=f"/console/sites/{site_id}/delete",
         button="Delete site",
         back=f"/console/sites/{site_id}",
-        error=error,
     )
 
 
