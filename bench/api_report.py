@@ -305,19 +305,10 @@ def why(results: ApiResults) -> list[str]:
         "|---|---|---|---|---|",
         *costs,
         "",
-        "Where that CPU goes is in the profile sections (`make bench-profile`, and with `--workers 2`); what "
-        'was changed, measured and ranked to remove work from the request path is in docs/decisions.md ("Session '
-        "10: structure walks by the keys a value has, a reader's page cache, a full run on a slower machine\", "
-        '"Session 9: an event loop that does not wait for the connection, and why the GIL takes the gain back", '
-        '"Session '
-        "8: where an audited read's time goes, one B-tree per resource row, and two designs that did not pay\", "
-        '"Session 7: reads commit without a sync, the durability figure made durable, and mypyc measured", "Session '
-        "6: LookupEvents' Event stored with the record, and shape plans on the request path\" and the two "
-        'sections after it, "Session 5: stored Resources, readers hand writes over unparsed, and what did not '
-        'help", "The garbage collector of a serving process", "Session 3: the fsync off the cycle, the inserts '
-        'off the loop"); the process arrangement is in "Reader processes (`--workers N`)"; what would close '
-        'the rest, ranked by each session, at the end of "Session 3: the fsync off the cycle, the inserts off '
-        'the loop".',
+        "Where that CPU goes is in the profile sections (`make bench-profile`, and with `--workers 2`); what was "
+        "done, what was measured and not adopted, and what would close the rest, ranked, is summed up in "
+        'docs/decisions.md, "Where performance stands (issue #7): read this first", which names the section of '
+        "each session's measurements.",
     ]
 
 
