@@ -160,6 +160,9 @@ class Stack:
     argv: tuple[str, ...]  # "{port}" and "{data}" are filled in at start
     env: tuple[tuple[str, str], ...] = ()
     health_path: str = ""
+    # Where it runs (default: this checkout). A server started with ``python -m`` imports the
+    # package of its working directory first, and so do the reader processes it starts.
+    cwd: Path | None = None
 
     @property
     def name(self) -> str:
@@ -204,7 +207,11 @@ class Server:
         }
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                self.stack.command(self.port, self.data_dir), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+                self.stack.command(self.port, self.data_dir),
+                cwd=self.stack.cwd or ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

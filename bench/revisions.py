@@ -3,7 +3,8 @@
 ``make bench-ab REV=<git revision>`` (``python -m bench.revisions --rev REV``) checks ``REV`` out
 into a temporary git worktree and compares it with the working tree (as it is, uncommitted
 changes included). Each repetition starts a fresh one-process server of each revision on a fresh
-seeded data dir (``bench/api_targets.py``, as the API benchmark does) and replays each call with
+seeded data dir (``bench/api_targets.py``, as the API benchmark does; ``--workers N``: a
+``serve --workers N`` tree of processes instead) and replays each call with
 ``wrk -t1 -c64`` for 5 s; the order of the two revisions alternates between repetitions, so a
 machine whose speed drifts (this one does, by 10-15 % over minutes, at times by 30 %) favours
 neither. Figures are medians over the repetitions: req/s, p99, server CPU per call and the event
@@ -37,15 +38,12 @@ SECONDS = 5
 CONNS = 64
 
 
-def stack_of(tree: Path | None, name: str) -> Stack:
-    """``trailpost serve`` from ``tree`` (``None``: this working tree), ahead of the editable install."""
-    if tree is None:
-        return Stack("trailpost", name, (PY, "-m", "trailpost", *ARGS))
-    boot = (
-        f"import runpy, sys; sys.path.insert(0, {str(tree)!r}); sys.argv[0] = 'trailpost'; "
-        "runpy.run_module('trailpost', run_name='__main__')"
-    )
-    return Stack("trailpost", name, (PY, "-c", boot, *ARGS))
+def stack_of(tree: Path | None, name: str, workers: int = 1) -> Stack:
+    """``trailpost serve`` of ``tree`` (``None``: this working tree), run from it: ``python -m`` imports
+    the package of its working directory ahead of the editable install, in the writer and in every
+    reader process it starts alike."""
+    args = (*ARGS, "--workers", str(workers)) if workers > 1 else ARGS
+    return Stack("trailpost", name, (PY, "-m", "trailpost", *args), cwd=tree)
 
 
 def measure(stacks: dict[str, Stack], calls: list[str], reps: int) -> dict[tuple[str, str], list[Run]]:
@@ -79,21 +77,25 @@ def _round(stack: Stack, calls: list[str]) -> list[tuple[str, Run]]:
     return runs
 
 
-def section(found: dict[tuple[str, str], list[Run]], calls: list[str], rev: str, reps: int, started: datetime) -> str:
+def section(
+    found: dict[tuple[str, str], list[Run]], calls: list[str], rev: str, reps: int, started: datetime, workers: int = 1
+) -> str:
     def median(runs: list[Run], attr: str) -> float:
         return statistics.median(getattr(r, attr) for r in runs)
 
     lines = [
         f"<!-- {MARKER}:begin -->",
-        f"## Two revisions interleaved (`make bench-ab REV={rev}`)",
+        f"## Two revisions interleaved (`make bench-ab REV={rev}`"
+        + (f' BENCH_ARGS="--workers {workers}")' if workers > 1 else ")"),
         "",
         f"- run: {started:%Y-%m-%d %H:%M} UTC; {reps} repetitions, the two revisions in alternating order, "
-        f"a fresh one-process server each; `wrk -t1 -c{CONNS} -d{SECONDS}s`; medians",
+        + ("a fresh one-process server each" if workers == 1 else f"a fresh `serve --workers {workers}` each")
+        + f"; `wrk -t1 -c{CONNS} -d{SECONDS}s`; medians",
         *machine(("uvicorn", "uvloop", "httptools", "botocore", "orjson")),
         f"- before = `{rev}` (a git worktree), after = the working tree at `{head_revision()}`",
         "",
         "| call | before req/s | after req/s | after / before, paired (range) | p99 before / after "
-        "| CPU per call before / after | of which the event loop |",
+        "| CPU per call before / after | of which the event loop" + (" (the writer's)" if workers > 1 else "") + " |",
         "|---|---|---|---|---|---|---|",
     ]
     for call in calls:
@@ -128,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rev", required=True, help="the git revision to compare the working tree with")
     parser.add_argument("--calls", default="GetSite,ListSites,CreateSite,LookupEvents", help="comma-separated calls")
     parser.add_argument("--reps", type=int, default=4, help="repetitions (alternating order)")
+    parser.add_argument("--workers", type=int, default=1, help="compare `serve --workers N` (readers and writer)")
     parser.add_argument("--no-write", action="store_true", help="print the section instead of writing it")
     args = parser.parse_args(argv)
     calls = args.calls.split(",")
@@ -136,11 +139,11 @@ def main(argv: list[str] | None = None) -> int:
         tree = Path(scratch) / "tree"
         subprocess.run(["git", "worktree", "add", "--detach", "-q", str(tree), args.rev], cwd=ROOT, check=True)
         try:
-            stacks = {"before": stack_of(tree, "before"), "after": stack_of(None, "after")}
+            stacks = {"before": stack_of(tree, "before", args.workers), "after": stack_of(None, "after", args.workers)}
             found = measure(stacks, calls, args.reps)
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=False)
-    text = section(found, calls, args.rev, args.reps, started)
+    text = section(found, calls, args.rev, args.reps, started, args.workers)
     if args.no_write:
         print(text)
     else:

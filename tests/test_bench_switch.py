@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -163,10 +164,19 @@ def test_revisions_section_compares_medians_and_pairs_of_interleaved_runs() -> N
 
 def test_a_revision_runs_from_its_own_tree_ahead_of_the_editable_install(tmp_path: Path) -> None:
     stack = stack_of(tmp_path, "before")
-    boot = stack.argv[2]
-    assert stack.argv[1] == "-c" and str(tmp_path) in boot and "sys.path.insert(0" in boot
+    assert stack.cwd == tmp_path and stack.argv[1:3] == ("-m", "trailpost")
     assert stack.command(4566, "/d")[3:6] == ["serve", "--port", "4566"]
-    assert stack_of(None, "after").argv[1:3] == ("-m", "trailpost")
+    assert stack_of(None, "after").cwd is None
+    assert stack_of(tmp_path, "before", workers=2).argv[-2:] == ("--workers", "2")
+    # What makes it so: ``python -m`` run there imports that tree's package, as the writer does and
+    # as its reader processes (``python -m trailpost.readers.process``, same directory) do.
+    (tmp_path / "trailpost").mkdir()
+    (tmp_path / "trailpost" / "__init__.py").write_text("")
+    (tmp_path / "trailpost" / "where.py").write_text("print(__file__)")
+    done = subprocess.run(
+        [stack.argv[0], "-m", "trailpost.where"], cwd=stack.cwd, capture_output=True, text=True, check=True
+    )
+    assert Path(done.stdout.strip()).is_relative_to(tmp_path)
 
 
 def test_lookup_verdict_says_by_how_much_and_why_a_target_is_missed() -> None:
