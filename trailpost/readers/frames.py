@@ -8,11 +8,14 @@ Heads a reader sends: ``{"id", "op": "records", "records": [...]}`` (CloudTrail 
 durable; answered ``{"id", "ok": true}`` once their batch is durable, or ``{"id", "error": ...}``)
 and ``{"id", "op": "forward", "request": {...}}`` with the request body as the frame's body
 (answered ``{"id", "status", "headers"}`` with the response body).
+
+Both ends read frames as the bytes arrive (``FrameReader``, fed by an ``asyncio.Protocol``'s
+``data_received``), so an answer resolves its waiting calls in the loop turn that read it: no task
+per link wakes first to read it (docs/decisions.md, "Session 15").
 """
 
 from __future__ import annotations
 
-import asyncio
 import struct
 from typing import Any
 
@@ -35,17 +38,46 @@ def frame(head: dict[str, Any], body: bytes = b"") -> bytes:
     return _HEADER.pack(len(data), len(body)) + data + body
 
 
-async def read_frame(reader: asyncio.StreamReader) -> tuple[dict[str, Any], bytes]:
-    """The next frame from ``reader``; ``LinkClosed`` at the end of the stream."""
-    try:
-        head_size, body_size = _HEADER.unpack(await reader.readexactly(_HEADER.size))
-        if head_size > MAX_HEAD:
-            raise LinkClosed(f"a frame head of {head_size} bytes: the link is out of step")
-        head = orjson.loads(await reader.readexactly(head_size))
-        body = await reader.readexactly(body_size) if body_size else b""
-    except (asyncio.IncompleteReadError, ConnectionError) as exc:
-        raise LinkClosed(str(exc) or "the link closed") from None
-    return head, body
+class FrameReader:
+    """The frames of one link's byte stream, taken out as its bytes arrive."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+
+    def feed(self, data: bytes) -> list[tuple[dict[str, Any], bytes]]:
+        """The frames ``data`` completes, in order (the bytes of a frame not yet whole are kept).
+
+        ``LinkClosed`` if the stream is out of step: a head too large or not a JSON object. The link
+        is then unusable (nothing says where the next frame starts).
+        """
+        buffer = self._buffer
+        buffer += data
+        frames: list[tuple[dict[str, Any], bytes]] = []
+        start, size = 0, len(buffer)
+        while size - start >= _HEADER.size:
+            head_size, body_size = _HEADER.unpack_from(buffer, start)
+            if head_size > MAX_HEAD:
+                raise LinkClosed(f"a frame head of {head_size} bytes: the link is out of step")
+            head_end = start + _HEADER.size + head_size
+            end = head_end + body_size
+            if end > size:
+                break
+            try:
+                head = orjson.loads(buffer[start + _HEADER.size : head_end])
+            except orjson.JSONDecodeError as exc:
+                raise LinkClosed(f"a frame head that is not JSON ({exc})") from None
+            if not isinstance(head, dict):
+                raise LinkClosed(f"a frame head that is not a JSON object: {type(head).__name__}")
+            frames.append((head, bytes(buffer[head_end:end])))
+            start = end
+        if start:
+            del buffer[:start]
+        return frames
+
+    @property
+    def pending(self) -> int:
+        """Bytes of a frame not yet whole."""
+        return len(self._buffer)
 
 
 def request_head(request: HttpRequest) -> dict[str, Any]:

@@ -10,6 +10,12 @@
 * ``forward(request)`` hands a request to the writer and returns the writer's response.
 * ``answers(ctx)`` says whether this process may answer the call itself (``placement``).
 
+The records of every call that finishes its work in the same turn of the event loop travel in one
+frame; each of those calls waits on a future of its own, which the link resolves in the very turn
+that reads the writer's answer (``FrameReader`` in the protocol's ``data_received``): a call
+resumes one turn after its answer arrives, where a listener task, a task per frame and a shared
+future in between cost it four (docs/decisions.md, "Session 15").
+
 If the writer goes away (it stopped, or crashed), every call in flight fails with ``LinkClosed``
 (the gateway answers InternalFailure: nothing unacknowledged is lost, since no record was
 acknowledged), and ``on_lost`` is called, which stops the reader process.
@@ -24,10 +30,10 @@ import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from trailpost.http import HttpRequest, HttpResponse
-from trailpost.readers.frames import LinkClosed, frame, read_frame, request_head, response_from
+from trailpost.readers.frames import FrameReader, LinkClosed, frame, request_head, response_from
 from trailpost.readers.placement import answers_locally
 from trailpost.store.sqlite import SqliteStateStore
 
@@ -46,13 +52,15 @@ class WriterLink:
         self.store = store
         self.throttled_lookups = throttled_lookups
         self.on_lost: Callable[[], None] = lambda: None
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
+        self._transport: asyncio.Transport | None = None
+        self._gone: asyncio.Future[None] | None = None  # resolved when the connection is lost
         self._pending: dict[int, asyncio.Future[tuple[dict[str, Any], bytes]]] = {}
+        # The calls waiting for a records frame, by its id: each call has a future of its own (no
+        # shared one to shield), so cancelling one call cancels only it.
+        self._batches: dict[int, list[asyncio.Future[None]]] = {}
         self._ids = itertools.count(1)
         self._kept: list[dict[str, Any]] | None = None
-        self._outbox: tuple[list[dict[str, Any]], asyncio.Future[None]] | None = None
-        self._listener: asyncio.Task[None] | None = None
+        self._outbox: tuple[list[dict[str, Any]], list[asyncio.Future[None]]] | None = None
         self._closed: LinkClosed | None = None
         self.records_sent = 0
         self.forwarded = 0
@@ -63,21 +71,19 @@ class WriterLink:
         deadline = loop.time() + timeout
         while True:
             try:
-                self._reader, self._writer = await asyncio.open_unix_connection(str(path))
+                await loop.create_unix_connection(lambda: _LinkProtocol(self), str(path))
                 break
             except (FileNotFoundError, ConnectionRefusedError):
                 if loop.time() > deadline or os.getppid() != writer_pid:  # the writer is gone, or never came
                     raise
                 await asyncio.sleep(0.05)
-        self._listener = loop.create_task(self._listen(), name="trailpost-writer-link")
 
     async def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-            with contextlib.suppress(ConnectionError, OSError):
-                await self._writer.wait_closed()
-        if self._listener is not None:
-            self._listener.cancel()
+        if self._transport is not None:
+            self._transport.close()
+            if self._gone is not None:
+                with contextlib.suppress(ConnectionError, OSError):
+                    await self._gone
 
     # -- what the gateway uses ----------------------------------------------------------------------
 
@@ -119,37 +125,35 @@ class WriterLink:
     async def _durable(self, records: list[dict[str, Any]]) -> None:
         """Wait until the writer has made ``records`` durable. The records of every call that gets
         here in the same turn of the event loop travel in one frame (one batch for the writer)."""
+        loop = asyncio.get_running_loop()
         if self._outbox is None:
-            self._outbox = ([], asyncio.get_running_loop().create_future())
-            asyncio.get_running_loop().call_soon(self._send_outbox)
-        outbox, done = self._outbox
+            self._outbox = ([], [])
+            loop.call_soon(self._send_outbox)
+        outbox, waiters = self._outbox
         outbox.extend(records)
-        await asyncio.shield(done)
+        mine: asyncio.Future[None] = loop.create_future()
+        waiters.append(mine)
+        await mine
 
     def _send_outbox(self) -> None:
         assert self._outbox is not None
-        records, done = self._outbox
+        records, waiters = self._outbox
         self._outbox = None
-
-        def settle(call: asyncio.Task[tuple[dict[str, Any], bytes]]) -> None:
-            if call.cancelled():
-                done.set_exception(LinkClosed("the link was closed"))
-            elif (error := call.exception()) is not None:
-                done.set_exception(error)
-            else:
-                done.set_result(None)
-
-        call = asyncio.get_running_loop().create_task(self._call({"op": "records", "records": records}))
-        call.add_done_callback(settle)
+        if self._closed is not None or self._transport is None:
+            _fail(waiters, self._closed or LinkClosed("not connected to the writer"))
+            return
+        call_id = next(self._ids)
+        self._batches[call_id] = waiters
+        self._transport.write(frame({"op": "records", "records": records, "id": call_id}))
 
     async def _call(self, head: dict[str, Any], body: bytes = b"") -> tuple[dict[str, Any], bytes]:
-        if self._closed is not None or self._writer is None:
+        if self._closed is not None or self._transport is None:
             raise self._closed or LinkClosed("not connected to the writer")
         call_id = next(self._ids)
         answer: asyncio.Future[tuple[dict[str, Any], bytes]] = asyncio.get_running_loop().create_future()
         self._pending[call_id] = answer
         head["id"] = call_id
-        self._writer.write(frame(head, body))
+        self._transport.write(frame(head, body))
         try:
             reply, reply_body = await answer
         finally:
@@ -158,21 +162,21 @@ class WriterLink:
             raise RuntimeError(f"the writer could not {head['op']}: {reply['error']}")
         return reply, reply_body
 
-    async def _listen(self) -> None:
-        assert self._reader is not None
-        try:
-            while True:
-                head, body = await read_frame(self._reader)
-                answer = self._pending.get(head.get("id", 0))
-                if answer is not None and not answer.done():
-                    answer.set_result((head, body))
-        except LinkClosed as exc:
-            self._lost(exc)
-        except asyncio.CancelledError:
-            self._lost(LinkClosed("the link was closed"))
-            raise
-        except Exception as exc:  # noqa: BLE001 - a malformed frame ends the link like a closed one
-            self._lost(LinkClosed(f"unreadable frame from the writer: {exc}"))
+    def _answered(self, head: dict[str, Any], body: bytes) -> None:
+        """One answer from the writer: its calls resume in the next turn of the loop."""
+        call_id = head.get("id", 0)
+        waiters = self._batches.pop(call_id, None)
+        if waiters is not None:
+            if "error" in head:
+                _fail(waiters, RuntimeError(f"the writer could not make records durable: {head['error']}"))
+            else:
+                for waiter in waiters:
+                    if not waiter.done():
+                        waiter.set_result(None)
+            return
+        answer = self._pending.get(call_id)
+        if answer is not None and not answer.done():
+            answer.set_result((head, body))
 
     def _lost(self, error: LinkClosed) -> None:
         if self._closed is not None:
@@ -181,5 +185,48 @@ class WriterLink:
         for answer in self._pending.values():
             if not answer.done():
                 answer.set_exception(error)
+        for waiters in self._batches.values():
+            _fail(waiters, error)
+        self._batches.clear()
+        if self._outbox is not None:
+            _fail(self._outbox[1], error)
         log.warning("the link to the writer is gone (%s): this reader stops", error)
         self.on_lost()
+
+
+def _fail(waiters: list[asyncio.Future[None]], error: BaseException) -> None:
+    for waiter in waiters:
+        if not waiter.done():
+            waiter.set_exception(error)
+
+
+class _LinkProtocol(asyncio.Protocol):
+    """The reader's end of the connection: answers handed to the link as their bytes arrive."""
+
+    def __init__(self, link: WriterLink) -> None:
+        self.link = link
+        self.frames = FrameReader()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.link._transport = cast(asyncio.Transport, transport)  # uvloop's transports do not subclass it
+        self.link._gone = asyncio.get_running_loop().create_future()
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            answers = self.frames.feed(data)
+        except LinkClosed as exc:  # a malformed frame ends the link like a closed one
+            self.link._lost(LinkClosed(f"unreadable frame from the writer: {exc}"))
+            assert self.link._transport is not None
+            self.link._transport.close()
+            return
+        for head, body in answers:
+            self.link._answered(head, body)
+
+    def eof_received(self) -> bool:
+        return False  # the writer closed its end: close ours too (``connection_lost`` follows)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.link._lost(LinkClosed(str(exc) if exc else "the link closed"))
+        gone = self.link._gone
+        if gone is not None and not gone.done():
+            gone.set_result(None)
