@@ -85,8 +85,9 @@ def section(
 
     lines = [
         f"<!-- {MARKER}:begin -->",
-        f"## Two revisions interleaved (`make bench-ab REV={rev}`"
-        + (f' BENCH_ARGS="--workers {workers}")' if workers > 1 else ")"),
+        f"## Two revisions interleaved (`make bench-ab REV={rev}"
+        + (f' BENCH_ARGS="--workers {workers}"' if workers > 1 else "")
+        + "`)",
         "",
         f"- run: {started:%Y-%m-%d %H:%M} UTC; {reps} repetitions, the two revisions in alternating order, "
         + ("a fresh one-process server each" if workers == 1 else f"a fresh `serve --workers {workers}` each")
