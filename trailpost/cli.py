@@ -145,6 +145,7 @@ def serve(**flags: object) -> None:
     """
     from trailpost.server import StartupError
     from trailpost.server import serve as run
+    from trailpost.store.base import DurabilityLost
 
     settings = _settings(**flags)
     logging.basicConfig(
@@ -152,7 +153,7 @@ def serve(**flags: object) -> None:
     )
     try:
         run(settings)
-    except StartupError as exc:
+    except (StartupError, DurabilityLost) as exc:
         raise click.ClickException(str(exc)) from None
 
 

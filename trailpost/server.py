@@ -202,7 +202,8 @@ def bind(settings: Settings) -> socket.socket:
 
 
 def serve(settings: Settings) -> None:
-    """Run until SIGINT or SIGTERM, then shut down cleanly; ``StartupError`` if it cannot start.
+    """Run until SIGINT or SIGTERM, then shut down cleanly; ``StartupError`` if it cannot start,
+    ``DurabilityLost`` after stopping because the store could not sync its WAL.
 
     With ``workers`` > 1 this process is the writer: ``workers`` reader processes serve the port
     (``trailpost.readers``) and hand it what they may not answer; the writer's own HTTP server
@@ -221,6 +222,8 @@ def serve(settings: Settings) -> None:
             sock.close()
         raise
     server = GatewayServer(uvicorn_config(app.gateway, settings))
+    # A failed sync of the WAL stops the writer (``store.base.DurabilityLost``); serve then raises it.
+    app.store.on_durability_lost.append(lambda _lost: server.request_exit())
     if settings.workers > 1:
         readers = ReaderSupervisor(settings, sockets)
         endpoint = WriterEndpoint(app.gateway)
@@ -237,6 +240,8 @@ def serve(settings: Settings) -> None:
     app.gateway.on_startup.append(collector.settle)  # last: freezes what startup built
     print(banner(app), flush=True)
     server.run(sockets=sockets)
+    if app.store.durability_lost is not None:
+        raise app.store.durability_lost
 
 
 def bind_all(settings: Settings) -> list[socket.socket]:

@@ -2,11 +2,12 @@
 
 ``uvicorn_config`` runs a gateway on uvloop and httptools (docs/decisions.md, "ASGI server"), with
 TLS when ``--tls-cert`` is given. ``GatewayServer`` returns normally after SIGINT/SIGTERM and tells
-``on_exit`` at once; ``ReaderServer`` can also be asked to stop when a reader's link to the writer
-is lost. A request httptools cannot parse (raw non-ASCII in the request line, control bytes in a
-header, not HTTP at all) is answered 400 ``SerializationException`` in the same JSON form as every
-other error, with a request id, and its connection closed (``_HttpProtocol``), which also carries
-each TLS connection's facts into the ASGI ``tls`` extension.
+``on_exit`` at once; ``request_exit`` stops it the same way from inside (the writer when its store
+lost durability, a reader when its link to the writer is lost). A request httptools cannot parse
+(raw non-ASCII in the request line, control bytes in a header, not HTTP at all) is answered 400
+``SerializationException`` in the same JSON form as every other error, with a request id, and its
+connection closed (``_HttpProtocol``), which also carries each TLS connection's facts into the ASGI
+``tls`` extension.
 
 Kept apart from ``server`` (which builds the writer: console, delivery, digests) so that a reader
 process loads only what it runs (docs/decisions.md, "What a reader process loads").
@@ -75,12 +76,16 @@ class GatewayServer(uvicorn.Server):
         if self.on_exit is not None:
             self.on_exit()
 
+    def request_exit(self) -> None:
+        """Stop as after SIGTERM (safe from any thread: uvicorn polls the flag): the writer when its
+        store lost durability, a reader when its link to the writer is lost."""
+        self.should_exit = True
+        if self.on_exit is not None:
+            self.on_exit()
+
 
 class ReaderServer(GatewayServer):
     """A reader process's server: it also stops when its link to the writer is lost."""
-
-    def request_exit(self) -> None:
-        self.should_exit = True
 
 
 class _HttpProtocol(HttpToolsProtocol):

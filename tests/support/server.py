@@ -32,6 +32,9 @@ class ServerProcess:
     port: int = field(default_factory=free_port)
     args: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
+    # What the interpreter runs before the CLI's arguments: the CLI itself, or code that prepares the
+    # process (a disk made to fail) and then runs it.
+    python_args: tuple[str, ...] = ("-m", "trailpost")
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
 
@@ -46,8 +49,7 @@ class ServerProcess:
         self.process = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
-                "trailpost",
+                *self.python_args,
                 "serve",
                 "--port",
                 str(self.port),

@@ -68,7 +68,7 @@ from trailpost.protocol.routing import target_operation
 from trailpost.protocol.serializers import JsonResponseSerializer
 from trailpost.protocol.validation import validate_input
 from trailpost.services.base import ServiceBinding
-from trailpost.store.base import ReadOnlyStoreError
+from trailpost.store.base import DurabilityLost, ReadOnlyStoreError
 from trailpost.store.commit import GroupCommit
 from trailpost.store.events import SqliteEventStore, event_store
 from trailpost.store.sqlite import SqliteStateStore
@@ -159,6 +159,11 @@ class Gateway:
             # without computing the signature this process has just verified.
             request.verified = ctx.principal is not None
             return await self.remote.forward(request)
+        except DurabilityLost:
+            # The store stopped committing (logged once, where the sync failed); the server is stopping.
+            log.warning("%s not acknowledged: the state store lost durability", ctx.operation_name)
+            ctx.error, ctx.result = self._internal_error(ctx), None
+            return self._respond_safely(ctx)
         except Exception:
             # The event (or the batch it was in) could not be made durable: fail closed.
             log.exception("could not record %s; the call fails", ctx.operation_name)

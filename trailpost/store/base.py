@@ -36,6 +36,17 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 
+class DurabilityLost(OSError):
+    """The store could not make its commits durable (an fdatasync failed) and refuses every write since.
+
+    Once a sync has failed, no later one proves anything: the kernel may have dropped the pages it
+    could not write and reports that once, so a later sync that succeeds says nothing of the frames
+    before it, and a log whose frames are chained by checksums (SQLite's WAL) loses everything after
+    a missing frame when it is recovered, later acknowledged commits included. So, as PostgreSQL
+    does since 2018 ("fsyncgate"), the store stops: nothing more is committed or acknowledged, and
+    the server exits so that a restart recovers the database from what reached the disk."""
+
+
 class ReadOnlyStoreError(Exception):
     """A store opened read-only (a reader process, ``trailpost.readers``) was asked to write: the
     call must be answered by the writer process instead."""

@@ -27,8 +27,10 @@ Failure rules (fail-closed):
 * if the engine itself abandons the transaction (SQLite rolls back on a full disk or an I/O
   error), every request of the batch fails with ``CommitFailed``: none of them is acknowledged;
 * if the commit fails, the batch is rolled back and every request in it fails;
-* if the sync fails (an I/O error), every request of the batch fails: its effects are committed
-  but not known to be durable, so none of them is acknowledged (the error is logged).
+* if the sync fails (an I/O error), every request of the batch fails with the store's
+  ``DurabilityLost``: its effects are committed but not known to be durable, so none of them is
+  acknowledged; the store then refuses every later batch (``begin`` and ``sync`` raise it), those
+  already committed behind it included, and the server stops (``store.base.DurabilityLost``).
 Nothing is acknowledged that is not durable, and no state change survives without its event.
 """
 
@@ -43,6 +45,8 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
+
+from trailpost.store.base import DurabilityLost
 
 T = TypeVar("T")
 log = logging.getLogger("trailpost.store")
@@ -72,10 +76,10 @@ class CommitFailed(Exception):
 @dataclass
 class _Batch:
     waiters: list[asyncio.Future[None]] = field(default_factory=list)
-    failed: CommitFailed | None = None
+    failed: Exception | None = None
     staged: dict[Callable[[list[Any]], None], list[Any]] = field(default_factory=dict)
 
-    def fail(self, error: CommitFailed) -> None:
+    def fail(self, error: Exception) -> None:
         self.failed = error
         for waiter in self.waiters:
             if not waiter.done():
@@ -173,6 +177,8 @@ class GroupCommit:
                 for waiter in batch.waiters:
                     if not waiter.done():
                         waiter.set_result(None)
+            elif isinstance(error, DurabilityLost):
+                batch.fail(error)  # the store stopped committing: its callers say so as it is
             else:
                 batch.fail(CommitFailed(f"commit failed: {error}"))
 

@@ -12,6 +12,9 @@ the next batch need not wait for the disk. A commit returned by ``transaction()`
 by group commit is durable across power loss, as the contract in ``base`` requires.
 Temporary tables and savepoint journals stay in memory (``temp_store=MEMORY``).
 
+A failed sync is final (``DurabilityLost``, whose docstring says why): the store refuses every later
+write transaction and sync, and tells ``on_durability_lost`` (the server stops on it).
+
 A reader process (``trailpost.readers``) opens the same database and then ``seal_read_only``s its
 store: SQLite refuses every write on that connection (``query_only``), and ``put``/``delete`` raise
 ``ReadOnlyStoreError`` so the gateway hands the call to the writer process.
@@ -20,16 +23,20 @@ store: SQLite refuses every write on that connection (``query_only``), and ``put
 from __future__ import annotations
 
 import builtins
+import logging
 import os
 import sqlite3
 import threading
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from trailpost.store.base import Entry, ReadOnlyStoreError
+from trailpost.store.base import DurabilityLost, Entry, ReadOnlyStoreError
+
+log = logging.getLogger("trailpost.store")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS state (
@@ -66,6 +73,9 @@ class SqliteStateStore:
         self._wal_fd: int | None = None
         self._wal_lock = threading.Lock()
         self.read_only = False
+        self.durability_lost: DurabilityLost | None = None
+        # Told (from whichever thread synced) the one time a sync fails.
+        self.on_durability_lost: builtins.list[Callable[[DurabilityLost], None]] = []
 
     def seal_read_only(self) -> None:
         """From now on this connection only reads: SQLite refuses writes, ``put``/``delete`` raise
@@ -81,6 +91,8 @@ class SqliteStateStore:
     # -- explicit batch control, for group commit (``trailpost.store.commit``) ----------------
 
     def begin(self) -> None:
+        if self.durability_lost is not None:
+            raise self.durability_lost
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
 
@@ -101,6 +113,8 @@ class SqliteStateStore:
         the descriptor is reopened, or there is nothing to sync.
         """
         with self._wal_lock:
+            if self.durability_lost is not None:
+                raise self.durability_lost
             fd = self._wal_fd
             try:
                 current = os.stat(self._wal_path).st_ino
@@ -111,8 +125,28 @@ class SqliteStateStore:
                 fd = self._wal_fd = None
             if fd is None and current is not None:
                 fd = self._wal_fd = os.open(self._wal_path, os.O_RDONLY | os.O_CLOEXEC)
-            if fd is not None:
-                os.fdatasync(fd)
+            if fd is None:
+                return
+            try:
+                self._fdatasync(fd)
+                return
+            except OSError as exc:
+                cause = exc
+                lost = self.durability_lost = DurabilityLost(
+                    exc.errno,
+                    f"the write-ahead log {self._wal_path} could not be synced ({exc.strerror or exc}): "
+                    "nothing more is committed; restart trailpost once the disk is sound (the database "
+                    "is recovered from what reached it)",
+                )
+        log.critical("%s", lost)
+        for hook in self.on_durability_lost:
+            hook(lost)
+        raise lost from cause
+
+    @staticmethod
+    def _fdatasync(fd: int) -> None:
+        """The disk write barrier itself (a separate step so that tests can make the disk fail)."""
+        os.fdatasync(fd)
 
     @property
     def lock(self) -> threading.RLock:
@@ -243,6 +277,8 @@ class _Atomic:
                 self._changes = store._conn.total_changes
                 store._unopened.append(self)
             else:
+                if store.durability_lost is not None:
+                    raise store.durability_lost
                 store._conn.execute("BEGIN IMMEDIATE")
                 self._changes = store._conn.total_changes
         except BaseException:
