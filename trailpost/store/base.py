@@ -19,7 +19,8 @@ Contract (any implementation, SQLite now, PostgreSQL later, must keep it):
    (serializable with respect to other transactions); it nests (inner blocks join the outer one).
    Writes outside a transaction are committed at once, each on its own.
 4. Data is durable once a write (or the outermost transaction) returns: it survives a crash of the
-   process.
+   process. A store that cannot make a commit durable (its sync failed) raises ``DurabilityLost``
+   then and on every later write, and tells ``on_durability_lost`` once.
 5. ``count`` is the number of documents of a kind in a scope, without reading them (quotas).
 6. ``find`` looks a document up by key alone across scopes of a kind (for ids that are globally
    unique, such as access keys); it returns the scope too.
