@@ -23,6 +23,7 @@ store: SQLite refuses every write on that connection (``query_only``), and ``put
 from __future__ import annotations
 
 import builtins
+import errno
 import logging
 import os
 import sqlite3
@@ -133,7 +134,7 @@ class SqliteStateStore:
             except OSError as exc:
                 cause = exc
                 lost = self.durability_lost = DurabilityLost(
-                    exc.errno,
+                    exc.errno or errno.EIO,
                     f"the write-ahead log {self._wal_path} could not be synced ({exc.strerror or exc}): "
                     "nothing more is committed; restart trailpost once the disk is sound (the database "
                     "is recovered from what reached it)",
