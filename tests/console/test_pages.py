@@ -136,6 +136,28 @@ def test_site_edit_addresses_errors_and_delete(console: ServerProcess, signed_in
     assert {"UpdateSite", "UpdateSiteAddress", "DeleteSite"} <= set(names)
 
 
+def test_outpost_edit_refills_the_form_and_keeps_it_on_an_error(console: ServerProcess, signed_in: Any) -> None:
+    site_id = create_site(signed_in, console, f"outpost-edit-{time.time_ns()}", address=False)
+    outpost_id = create_outpost(signed_in, console, site_id, "before")
+    signed_in.click("#edit-outpost")
+    assert signed_in.locator("#f-name").input_value() == "before"
+
+    signed_in.fill("#f-description", "x" * 1001)  # over the model's 1,000 characters
+    with signed_in.expect_navigation() as shown:
+        signed_in.click("#save")
+    assert shown.value is not None and shown.value.status == 400
+    assert "ValidationException" in signed_in.locator(".alert").inner_text()
+    assert signed_in.locator("#f-description").input_value() == "x" * 1001  # as typed
+
+    signed_in.fill("#f-name", "after")
+    signed_in.fill("#f-description", "moved to row 4")
+    with signed_in.expect_navigation():
+        signed_in.click("#save")
+    assert signed_in.locator(".flash-success").inner_text() == "Outpost updated."
+    outpost = console.client("outposts").get_outpost(OutpostId=outpost_id)["Outpost"]
+    assert (outpost["Name"], outpost["Description"]) == ("after", "moved to row 4")
+
+
 def test_catalog_orders_and_assets(console: ServerProcess, signed_in: Any) -> None:
     site_id = create_site(signed_in, console, f"fleet-{time.time_ns()}")
     outpost_id = create_outpost(signed_in, console, site_id, "server-outpost")

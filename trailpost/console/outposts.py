@@ -18,9 +18,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from trailpost.console.api import ApiError
-from trailpost.console.pages import api, api_pages, confirm, error_text, first, read_form, redirect, render, signed_in
+from trailpost.console.pages import Fields, api, api_pages, confirm, error_text, first, form_page, render, signed_in
 from trailpost.console.sessions import Session
-from trailpost.console.sites import LIST_LIMIT, flat
+from trailpost.console.sites import LIST_LIMIT
 
 LINE_ITEM_ROWS = 3
 PAYMENT_OPTIONS = ("ALL_UPFRONT", "PARTIAL_UPFRONT", "NO_UPFRONT")
@@ -48,11 +48,7 @@ async def list_outposts(request: Request, session: Session) -> Response:
 
 @signed_in
 async def new_outpost(request: Request, session: Session) -> Response:
-    values = {"site_id": request.query_params.get("site", ""), "hardware": "RACK"}
-    error = None
-    if request.method == "POST":
-        fields = await read_form(request, session)
-        values = flat(fields)
+    async def submit(fields: Fields) -> tuple[str, str]:
         params: dict[str, Any] = {"Name": first(fields, "name"), "SiteId": first(fields, "site_id")}
         for name, member in (
             ("description", "Description"),
@@ -61,24 +57,20 @@ async def new_outpost(request: Request, session: Session) -> Response:
         ):
             if first(fields, name).strip():
                 params[member] = first(fields, name).strip()
-        try:
-            created = await api(request, session, "outposts", "CreateOutpost", params)
-        except ApiError as failure:
-            error = error_text(failure)
-        else:
-            outpost = created.get("Outpost") or {}
-            oid = outpost.get("OutpostId")
-            return redirect(f"/console/outposts/{oid}", session, f"Outpost {outpost.get('Name')} created.")
-    sites = await _list(request, session, "ListSites", "Sites")
-    return render(
+        outpost = (await api(request, session, "outposts", "CreateOutpost", params)).get("Outpost") or {}
+        return f"/console/outposts/{outpost.get('OutpostId')}", f"Outpost {outpost.get('Name')} created."
+
+    async def lists() -> dict[str, Any]:
+        return {"sites": await _list(request, session, "ListSites", "Sites")}
+
+    return await form_page(
         request,
-        "outpost_form.html",
         session,
-        status=400 if error else 200,
+        "outpost_form.html",
         title="Create outpost",
-        values=values,
-        error=error,
-        sites=sites,
+        values={"site_id": request.query_params.get("site", ""), "hardware": "RACK"},
+        submit=submit,
+        lists=lists,
         hardware_types=HARDWARE_TYPES,
         outpost=None,
     )
@@ -105,33 +97,26 @@ async def outpost_detail(request: Request, session: Session) -> Response:
 async def edit_outpost(request: Request, session: Session) -> Response:
     outpost_id = request.path_params["outpost_id"]
     outpost = (await api(request, session, "outposts", "GetOutpost", {"OutpostId": outpost_id})).get("Outpost") or {}
-    values = {
-        "name": outpost.get("Name") or "",
-        "description": outpost.get("Description") or "",
-        "hardware": outpost.get("SupportedHardwareType") or "",
-    }
-    error = None
-    if request.method == "POST":
-        fields = await read_form(request, session)
-        values = flat(fields)
+
+    async def submit(fields: Fields) -> tuple[str, str]:
         params: dict[str, Any] = {"OutpostId": outpost_id, "Name": first(fields, "name")}
         for name, member in (("description", "Description"), ("hardware", "SupportedHardwareType")):
             if first(fields, name).strip():
                 params[member] = first(fields, name).strip()
-        try:
-            await api(request, session, "outposts", "UpdateOutpost", params)
-        except ApiError as failure:
-            error = error_text(failure)
-        else:
-            return redirect(f"/console/outposts/{outpost_id}", session, "Outpost updated.")
-    return render(
+        await api(request, session, "outposts", "UpdateOutpost", params)
+        return f"/console/outposts/{outpost_id}", "Outpost updated."
+
+    return await form_page(
         request,
-        "outpost_form.html",
         session,
-        status=400 if error else 200,
+        "outpost_form.html",
         title=f"Edit {outpost.get('Name') or outpost_id}",
-        values=values,
-        error=error,
+        values={
+            "name": outpost.get("Name") or "",
+            "description": outpost.get("Description") or "",
+            "hardware": outpost.get("SupportedHardwareType") or "",
+        },
+        submit=submit,
         sites=[],
         hardware_types=HARDWARE_TYPES,
         outpost=outpost,
@@ -176,17 +161,7 @@ def _line_items(fields: dict[str, list[str]]) -> list[dict[str, Any]]:
 
 @signed_in
 async def new_order(request: Request, session: Session) -> Response:
-    values = {
-        "outpost": request.query_params.get("outpost", ""),
-        "item_0": request.query_params.get("item", ""),
-        "quantity_0": "1",
-        "payment_option": "ALL_UPFRONT",
-        "payment_term": "THREE_YEARS",
-    }
-    error = None
-    if request.method == "POST":
-        fields = await read_form(request, session)
-        values = flat(fields)
+    async def submit(fields: Fields) -> tuple[str, str]:
         params: dict[str, Any] = {
             "OutpostIdentifier": first(fields, "outpost"),
             "LineItems": _line_items(fields),
@@ -194,25 +169,30 @@ async def new_order(request: Request, session: Session) -> Response:
         }
         if first(fields, "payment_term"):
             params["PaymentTerm"] = first(fields, "payment_term")
-        try:
-            created = await api(request, session, "outposts", "CreateOrder", params)
-        except ApiError as failure:
-            error = error_text(failure)
-        else:
-            order_id = (created.get("Order") or {}).get("OrderId")
-            return redirect(f"/console/orders/{order_id}", session, f"Order {order_id} placed.")
-    outposts = await _list(request, session, "ListOutposts", "Outposts")
-    items = await _list(request, session, "ListCatalogItems", "CatalogItems")
-    return render(
+        created = await api(request, session, "outposts", "CreateOrder", params)
+        order_id = (created.get("Order") or {}).get("OrderId")
+        return f"/console/orders/{order_id}", f"Order {order_id} placed."
+
+    async def lists() -> dict[str, Any]:
+        return {
+            "outposts": await _list(request, session, "ListOutposts", "Outposts"),
+            "items": await _list(request, session, "ListCatalogItems", "CatalogItems"),
+        }
+
+    return await form_page(
         request,
-        "order_form.html",
         session,
-        status=400 if error else 200,
+        "order_form.html",
         title="Create order",
-        values=values,
-        error=error,
-        outposts=outposts,
-        items=items,
+        values={
+            "outpost": request.query_params.get("outpost", ""),
+            "item_0": request.query_params.get("item", ""),
+            "quantity_0": "1",
+            "payment_option": "ALL_UPFRONT",
+            "payment_term": "THREE_YEARS",
+        },
+        submit=submit,
+        lists=lists,
         rows=range(LINE_ITEM_ROWS),
         payment_options=PAYMENT_OPTIONS,
         payment_terms=PAYMENT_TERMS,

@@ -160,6 +160,11 @@ def first(fields: dict[str, list[str]], key: str, default: str = "") -> str:
     return values[0] if values else default
 
 
+def flat(fields: dict[str, list[str]]) -> dict[str, str]:
+    """A form's fields as single values (the first of each), to refill it."""
+    return {key: values[0] for key, values in fields.items() if values and key != "csrf_token"}
+
+
 def render(request: Request, template: str, session: Session | None, status: int = 200, **context: Any) -> HTMLResponse:
     flashes: list[tuple[str, str]] = []
     if session is not None:
@@ -223,6 +228,46 @@ async def confirm(
         button=button,
         back=back,
         error=error,
+    )
+
+
+Fields = dict[str, list[str]]
+
+
+async def form_page(
+    request: Request,
+    session: Session,
+    template: str,
+    *,
+    title: str,
+    values: dict[str, str],
+    submit: Callable[[Fields], Awaitable[tuple[str, str]]],
+    shown: Callable[[Fields], dict[str, str]] = flat,
+    lists: Callable[[], Awaitable[dict[str, Any]]] | None = None,
+    **context: Any,
+) -> Response:
+    """A page with a form that makes API calls (creating or editing a resource).
+
+    GET shows ``template`` filled with ``values``. POST (its CSRF token checked by ``signed_in``)
+    reads the form and awaits ``submit(fields)``, which makes the calls and says where to go: a
+    console path and the message shown there. If a call fails the form is shown again, status 400,
+    with what was typed (``shown(fields)``) and AWS's error. ``lists`` fetches what the form offers
+    to choose from (sites, catalog items), only when the form is shown; ``context`` is passed as is.
+    """
+    error = None
+    if request.method == "POST":
+        fields = await read_form(request, session)
+        values = shown(fields)
+        try:
+            path, message = await submit(fields)
+        except ApiError as failure:
+            error = error_text(failure)
+        else:
+            return redirect(path, session, message)
+    if lists is not None:
+        context.update(await lists())
+    return render(
+        request, template, session, status=400 if error else 200, title=title, values=values, error=error, **context
     )
 
 

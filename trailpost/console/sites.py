@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from trailpost.console.api import ApiError
-from trailpost.console.pages import api, api_pages, confirm, error_text, first, read_form, redirect, render, signed_in
+from trailpost.console.pages import Fields, api, api_pages, confirm, first, form_page, render, signed_in
 from trailpost.console.sessions import Session
 
 LIST_LIMIT = 1000
@@ -38,11 +38,6 @@ ADDRESS_MEMBERS = (
 )
 ADDRESS_KINDS = {"operating": "OPERATING_ADDRESS", "shipping": "SHIPPING_ADDRESS"}
 ADDRESS_LABELS = {"operating": "Operating address", "shipping": "Shipping address"}
-
-
-def flat(fields: dict[str, list[str]]) -> dict[str, str]:
-    """A form's fields as single values (the first of each), to refill it."""
-    return {key: values[0] for key, values in fields.items() if values and key != "csrf_token"}
 
 
 def address_from(fields: dict[str, list[str]], prefix: str) -> dict[str, str] | None:
@@ -74,11 +69,7 @@ async def list_sites(request: Request, session: Session) -> Response:
 
 @signed_in
 async def new_site(request: Request, session: Session) -> Response:
-    values: dict[str, str] = {}
-    error = None
-    if request.method == "POST":
-        fields = await read_form(request, session)
-        values = flat(fields)
+    async def submit(fields: Fields) -> tuple[str, str]:
         params: dict[str, Any] = {"Name": first(fields, "name")}
         params.update(_optional(fields, ("description", "Description"), ("notes", "Notes")))
         for prefix, member in (("op_", "OperatingAddress"), ("ship_", "ShippingAddress")):
@@ -88,21 +79,16 @@ async def new_site(request: Request, session: Session) -> Response:
         tags = tags_from(first(fields, "tags"))
         if tags:
             params["Tags"] = tags
-        try:
-            created = await api(request, session, "outposts", "CreateSite", params)
-        except ApiError as failure:
-            error = error_text(failure)
-        else:
-            site = created.get("Site") or {}
-            return redirect(f"/console/sites/{site.get('SiteId')}", session, f"Site {site.get('Name')} created.")
-    return render(
+        site = (await api(request, session, "outposts", "CreateSite", params)).get("Site") or {}
+        return f"/console/sites/{site.get('SiteId')}", f"Site {site.get('Name')} created."
+
+    return await form_page(
         request,
-        "site_form.html",
         session,
-        status=400 if error else 200,
+        "site_form.html",
         title="Create site",
-        values=values,
-        error=error,
+        values={},
+        submit=submit,
         address_members=ADDRESS_MEMBERS,
         site=None,
     )
@@ -148,14 +134,8 @@ async def site_detail(request: Request, session: Session) -> Response:
 async def edit_site(request: Request, session: Session) -> Response:
     site_id = request.path_params["site_id"]
     site = (await api(request, session, "outposts", "GetSite", {"SiteId": site_id})).get("Site") or {}
-    values = {
-        key: site.get(member) or ""
-        for key, member in (("name", "Name"), ("description", "Description"), ("notes", "Notes"))
-    }
-    error = None
-    if request.method == "POST":
-        fields = await read_form(request, session)
-        values = flat(fields)
+
+    async def submit(fields: Fields) -> tuple[str, str]:
         params = {
             "SiteId": site_id,
             "Name": first(fields, "name"),
@@ -163,20 +143,19 @@ async def edit_site(request: Request, session: Session) -> Response:
             "Notes": first(fields, "notes"),
         }
         params = {key: value for key, value in params.items() if value != "" or key == "Name"}
-        try:
-            await api(request, session, "outposts", "UpdateSite", params)
-        except ApiError as failure:
-            error = error_text(failure)
-        else:
-            return redirect(f"/console/sites/{site_id}", session, "Site updated.")
-    return render(
+        await api(request, session, "outposts", "UpdateSite", params)
+        return f"/console/sites/{site_id}", "Site updated."
+
+    return await form_page(
         request,
-        "site_form.html",
         session,
-        status=400 if error else 200,
+        "site_form.html",
         title=f"Edit {site.get('Name') or site_id}",
-        values=values,
-        error=error,
+        values={
+            key: site.get(member) or ""
+            for key, member in (("name", "Name"), ("description", "Description"), ("notes", "Notes"))
+        },
+        submit=submit,
         address_members=ADDRESS_MEMBERS,
         site=site,
     )
@@ -189,30 +168,24 @@ async def edit_address(request: Request, session: Session) -> Response:
         return render(request, "error.html", session, status=404, title="Not found", message="No such address type.")
     site = (await api(request, session, "outposts", "GetSite", {"SiteId": site_id})).get("Site") or {}
     values: dict[str, str] = {}
-    error = None
-    if request.method == "POST":
-        fields = await read_form(request, session)
-        values = flat(fields)
-        params = {"SiteId": site_id, "AddressType": ADDRESS_KINDS[kind], "Address": address_from(fields, "") or {}}
-        try:
-            await api(request, session, "outposts", "UpdateSiteAddress", params)
-        except ApiError as failure:
-            error = error_text(failure)
-        else:
-            return redirect(f"/console/sites/{site_id}", session, f"{ADDRESS_LABELS[kind]} updated.")
-    else:
+    if request.method != "POST":
         current = (await _addresses(request, session, site_id)).get(kind) or {}
         values = {member: str(current.get(member, "")) for member, _ in ADDRESS_MEMBERS}
-    return render(
+
+    async def submit(fields: Fields) -> tuple[str, str]:
+        params = {"SiteId": site_id, "AddressType": ADDRESS_KINDS[kind], "Address": address_from(fields, "") or {}}
+        await api(request, session, "outposts", "UpdateSiteAddress", params)
+        return f"/console/sites/{site_id}", f"{ADDRESS_LABELS[kind]} updated."
+
+    return await form_page(
         request,
-        "address_form.html",
         session,
-        status=400 if error else 200,
+        "address_form.html",
         title=f"{ADDRESS_LABELS[kind]} of {site.get('Name') or site_id}",
+        values=values,
+        submit=submit,
         site=site,
         kind=kind,
-        values=values,
-        error=error,
         address_members=ADDRESS_MEMBERS,
     )
 

@@ -35,12 +35,13 @@ from starlette.routing import Route
 from trailpost.console.api import ApiError
 from trailpost.console.pages import (
     REGION_PATTERN,
+    Fields,
     api,
     caller,
     console_of,
     error_text,
     first,
-    read_form,
+    form_page,
     redirect,
     render,
     signed_in,
@@ -91,11 +92,11 @@ async def list_trails(request: Request, session: Session) -> Response:
 
 @signed_in
 async def new_trail(request: Request, session: Session) -> Response:
-    values: dict[str, str] = {"multi_region": "on", "validation": "on"}
-    error = None
-    if request.method == "POST":
-        fields = await read_form(request, session)
-        values = {key: first(fields, key).strip() for key in ("name", "bucket", "prefix", "multi_region", "validation")}
+    def shown(fields: Fields) -> dict[str, str]:
+        return {key: first(fields, key).strip() for key in ("name", "bucket", "prefix", "multi_region", "validation")}
+
+    async def submit(fields: Fields) -> tuple[str, str]:
+        values = shown(fields)
         params: dict[str, Any] = {
             "Name": values["name"],
             "S3BucketName": values["bucket"],
@@ -104,25 +105,21 @@ async def new_trail(request: Request, session: Session) -> Response:
         }
         if values["prefix"]:
             params["S3KeyPrefix"] = values["prefix"]
-        try:
-            created = await api(request, session, "cloudtrail", "CreateTrail", params)
-            await api(request, session, "cloudtrail", "StartLogging", {"Name": created["TrailARN"]})
-        except ApiError as failure:
-            error = error_text(failure)
-        else:
-            return redirect(
-                f"/console/trails/{session.region}/{created['Name']}",
-                session,
-                f"Trail {created['Name']} created; logging started.",
-            )
-    return render(
+        created = await api(request, session, "cloudtrail", "CreateTrail", params)
+        await api(request, session, "cloudtrail", "StartLogging", {"Name": created["TrailARN"]})
+        return (
+            f"/console/trails/{session.region}/{created['Name']}",
+            f"Trail {created['Name']} created; logging started.",
+        )
+
+    return await form_page(
         request,
-        "trail_form.html",
         session,
-        status=400 if error else 200,
+        "trail_form.html",
         title="Create trail",
-        values=values,
-        error=error,
+        values={"multi_region": "on", "validation": "on"},
+        submit=submit,
+        shown=shown,
     )
 
 
