@@ -2,26 +2,25 @@
 
 Tokens have the shape the Outposts model requires (``^(\\d+)##(\\S+)$``): the store position to
 resume after, then a digest that binds the token to that position and to the operation, scope and
-filters that made it (an HMAC under the installation's secret, ``token_key``).
+filters that made it (an HMAC under the installation's secret, ``token_key.token_mac``).
 A token from another query, or a forged one, is refused with the caller's validation error.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
 
-from trailpost.services.token_key import token_key
+from trailpost.services.token_key import token_mac
 from trailpost.store.base import Entry, StateStore
 
 
 def _digest(binding: Any) -> str:
     data = orjson.dumps(binding, option=orjson.OPT_SORT_KEYS)
-    return hmac.new(token_key(), data, hashlib.sha256).hexdigest()[:24]
+    return token_mac(data).hex()[:24]
 
 
 def make_token(seq: int, binding: Any) -> str:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import math
 import struct
@@ -45,7 +44,7 @@ from trailpost.services.cloudtrail.errors import (
     ThrottlingException,
 )
 from trailpost.services.cloudtrail.operations import ops
-from trailpost.services.token_key import token_key
+from trailpost.services.token_key import token_mac
 from trailpost.store.events import INSIGHT, MANAGEMENT, HistoryEvent, HistoryQuery, event_store
 from trailpost.store.lookup_wire import page_events
 
@@ -60,7 +59,7 @@ _DIGEST_BYTES = 16
 
 def _digest(cursor: tuple[int, int], binding: list[Any]) -> bytes:
     data = orjson.dumps(["LookupEvents", cursor[0], cursor[1], binding])
-    return hmac.new(token_key(), data, hashlib.sha256).digest()[:_DIGEST_BYTES]
+    return token_mac(data)[:_DIGEST_BYTES]
 
 
 def make_token(cursor: tuple[int, int], binding: list[Any]) -> str:
