@@ -61,10 +61,12 @@ class ServiceBinding:
     # The service's own input checks, run on the parsed input before the generic model validation
     # (they raise the service's modeled errors; CloudTrail's ``checks``).
     check_input: Callable[[OperationModel, dict[str, Any]], None] | None = None
+    # The model's wire protocol ("rest-json", "json", "query", "rest-xml"), read once: the gateway
+    # asks for it several times per call.
+    protocol: str = field(init=False)
 
-    @property
-    def protocol(self) -> str:
-        return self.model.protocol
+    def __post_init__(self) -> None:
+        self.protocol = self.model.protocol
 
     @property
     def signing_name(self) -> str:
